@@ -1,0 +1,4 @@
+"""Run ``python -m xner``."""
+from xner.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Data layer: CoNLL reading and writing, corpora of domains, finding the data."""

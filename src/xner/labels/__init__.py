@@ -1,0 +1,1 @@
+"""Label spaces (BIO tags <-> ids) and normalisation of domain-specific types."""

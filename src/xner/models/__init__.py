@@ -1,0 +1,1 @@
+"""Taggers: the BiLSTM-CRF baseline and the transformer encoder, behind one protocol."""

@@ -1,0 +1,134 @@
+"""The Tagger protocol and the training settings shared by every backbone.
+
+Everything downstream (training, transfer, selection, study) talks to a ``Tagger`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from xner.data.corpus import Sentence
+from xner.labels.space import LabelSpace
+
+# Inputs to predict/marginals: Sentence objects or plain token lists.
+Tokens = Sequence[str]
+TaggerInput = Sequence[Sentence] | Sequence[Tokens]
+
+
+class TrainConfig(BaseModel):
+    """How to fit a tagger. Frozen so it can be hashed into a run's identity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(32, ge=1)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    clip: float = Field(5.0, gt=0)
+    patience: int = Field(5, ge=1)
+    seed: int = 0
+    # Weight of the O class in the loss (the reference study down-weights O); 1.0 = unweighted.
+    o_weight: float = Field(1.0, gt=0, le=1.0)
+    # Probability that a word seen once in training is replaced by UNK during training.
+    unk_replace: float = Field(0.3, ge=0, le=1)
+    threads: int = Field(0, ge=0, description="torch threads; 0 = leave torch's default")
+    max_seconds: float | None = Field(None, gt=0, description="stop after this many seconds")
+    eval_every: int = Field(1, ge=1, description="evaluate on dev every N epochs")
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    dev_f1: float | None
+    seconds: float
+    sentences_per_second: float
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_dev_f1: float
+    epochs_run: int
+    seconds: float
+    history: list[EpochLog] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "best_epoch": self.best_epoch,
+            "best_dev_f1": self.best_dev_f1,
+            "epochs_run": self.epochs_run,
+            "seconds": self.seconds,
+            "history": [vars(h) for h in self.history],
+        }
+
+
+# progress(epoch, total_epochs, loss, dev_f1); the CLI turns it into a rich bar.
+ProgressFn = Callable[[int, int, float, float | None], None]
+
+
+@runtime_checkable
+class Tagger(Protocol):
+    """A sequence tagger. ``labels`` is its output space, in id order."""
+
+    labels: LabelSpace
+
+    def fit(
+        self,
+        train: Sequence[Sentence],
+        dev: Sequence[Sentence],
+        cfg: TrainConfig,
+        progress: ProgressFn | None = None,
+        log_path: Path | None = None,
+    ) -> FitResult:
+        """Train in place; keeps the weights of the best dev-F1 epoch."""
+        ...
+
+    def predict(self, sentences: TaggerInput) -> list[list[str]]:
+        """Best tag sequence (IOB2) for each sentence."""
+        ...
+
+    def marginals(self, sentences: TaggerInput) -> list[np.ndarray]:
+        """Per-token label probabilities, one (len, len(labels)) array per sentence; rows sum to 1."""
+        ...
+
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
+        """Prepare for fine-tuning on new data: grow vocabularies with the words of ``sentences``
+        and the output layer to ``labels`` (which must extend ``self.labels``); weights of shared
+        words and labels are kept, new rows are freshly initialised."""
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Weights as safetensors + metadata as JSON, written atomically."""
+        ...
+
+
+class TrainableTagger(Protocol):
+    """What ``xner.training.trainer.fit`` needs from a backbone (BiLSTM-CRF or encoder).
+
+    A backbone's ``Tagger.fit`` simply calls ``trainer.fit(self, train, dev, cfg, ...)``.
+    """
+
+    labels: LabelSpace
+
+    @property
+    def module(self) -> Any:  # torch.nn.Module holding every trainable weight
+        ...
+
+    def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,
+                train: bool) -> Any:
+        """Iterable of ready-to-use batches (tensors); shuffled and UNK-replaced when ``train``."""
+        ...
+
+    def loss(self, batch: Any, o_weight: float) -> Any:
+        """Scalar loss tensor for one batch (mean over sentences)."""
+        ...
+
+    def predict(self, sentences: TaggerInput) -> list[list[str]]: ...
