@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "xner.cli.train_cmd",
     "xner.cli.study_cmd",
     "xner.cli.annotate_cmd",
+    "xner.cli.select_cmd",
 )
 
 for _name in _COMMAND_MODULES:
