@@ -1,0 +1,126 @@
+"""A linear-chain CRF over (batch, time, labels) emission scores.
+
+Every method is batched; a boolean ``mask`` (B, T) marks real tokens. Masks must be
+left-aligned (a prefix of True per row, at least one True), which is what padded,
+length-sorted batches give. The only Python loops run over time steps, never over sentences.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class CRF(nn.Module):
+    """Start, end and transition scores; ``transitions[i, j]`` scores tag i followed by tag j."""
+
+    def __init__(self, num_tags: int) -> None:
+        super().__init__()
+        if num_tags < 1:
+            raise ValueError("a CRF needs at least one tag")
+        self.num_tags = num_tags
+        # Zero start: the emissions carry the signal early in training; transitions learn fast.
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
+
+    # ----------------------------------------------------------------- training
+    def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor, cost: Tensor | None = None) -> Tensor:
+        """Negative log-likelihood of ``tags`` per sentence, shape (B,).
+
+        ``cost`` (B, T, L), if given, is added to the emissions inside the partition function
+        only (softmax-margin training): paths that pay a cost must be beaten by a margin.
+        The gold path must have zero cost, so its own score is unchanged.
+        """
+        augmented = emissions if cost is None else emissions + cost
+        return self.log_partition(augmented, mask) - self.path_score(emissions, tags, mask)
+
+    def path_score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
+        """Unnormalised score of the given tag paths, shape (B,)."""
+        maskf = mask.to(emissions.dtype)
+        emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T)
+        score = self.start[tags[:, 0]] + (emit * maskf).sum(1)
+        trans = self.transitions[tags[:, :-1], tags[:, 1:]]  # (B, T-1)
+        score = score + (trans * maskf[:, 1:]).sum(1)
+        last = mask.long().sum(1) - 1
+        last_tags = tags.gather(1, last.unsqueeze(1)).squeeze(1)
+        return score + self.end[last_tags]
+
+    def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """log Z per sentence, shape (B,), by the forward algorithm in log space."""
+        alpha = self.start + emissions[:, 0]
+        trans = self.transitions.unsqueeze(0)
+        for t in range(1, emissions.shape[1]):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
+            alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
+        return torch.logsumexp(alpha + self.end, dim=1)
+
+    # ---------------------------------------------------------------- inference
+    def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, list[list[int]]]:
+        """Best path score (B,) and best paths, each trimmed to its sentence length."""
+        batch, steps, num_tags = emissions.shape
+        score = self.start + emissions[:, 0]
+        trans = self.transitions.unsqueeze(0)
+        # Padded steps point every tag at itself, so backtracking walks through them unchanged.
+        identity = torch.arange(num_tags, device=emissions.device).expand(batch, num_tags)
+        pointers = []
+        for t in range(1, steps):
+            best, idx = (score.unsqueeze(2) + trans).max(dim=1)
+            keep = mask[:, t : t + 1]
+            score = torch.where(keep, best + emissions[:, t], score)
+            pointers.append(torch.where(keep, idx, identity))
+        final = score + self.end
+        best_score, tag = final.max(dim=1)
+        path = [tag]
+        for ptr in reversed(pointers):
+            tag = ptr.gather(1, tag.unsqueeze(1)).squeeze(1)
+            path.append(tag)
+        path.reverse()
+        full = torch.stack(path, dim=1).tolist()  # (B, T)
+        lengths = mask.long().sum(1).tolist()
+        return best_score, [row[:n] for row, n in zip(full, lengths)]
+
+    def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
+        """Viterbi best tag ids per sentence, trimmed to each sentence's length."""
+        return self.viterbi(emissions, mask)[1]
+
+    def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """P(tag at t = j | sentence), shape (B, T, L); zero rows at padding."""
+        batch, steps, _ = emissions.shape
+        trans = self.transitions.unsqueeze(0)
+        alphas = [self.start + emissions[:, 0]]
+        for t in range(1, steps):
+            nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + trans, dim=1) + emissions[:, t]
+            alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
+        end = self.end.expand(batch, -1)
+        betas = [end]
+        for t in range(steps - 2, -1, -1):
+            nxt = torch.logsumexp(trans + (emissions[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)
+            # Where t+1 is padding, t is the last real token (or padding itself): beta = end.
+            betas.append(torch.where(mask[:, t + 1 : t + 2], nxt, end))
+        betas.reverse()
+        alpha = torch.stack(alphas, dim=1)
+        beta = torch.stack(betas, dim=1)
+        log_z = torch.logsumexp(alphas[-1] + self.end, dim=1)
+        probs = torch.exp(alpha + beta - log_z.view(batch, 1, 1))
+        return probs * mask.unsqueeze(2).to(probs.dtype)
+
+    # ------------------------------------------------------------------ growth
+    def grow(self, new_num_tags: int) -> None:
+        """Extend to ``new_num_tags`` tags; old scores are kept exactly, new ones start at zero."""
+        old = self.num_tags
+        if new_num_tags < old:
+            raise ValueError(f"cannot shrink a CRF from {old} to {new_num_tags} tags")
+        if new_num_tags == old:
+            return
+        with torch.no_grad():
+            start = self.start.new_zeros(new_num_tags)
+            end = self.end.new_zeros(new_num_tags)
+            trans = self.transitions.new_zeros(new_num_tags, new_num_tags)
+            start[:old] = self.start
+            end[:old] = self.end
+            trans[:old, :old] = self.transitions
+        self.start = nn.Parameter(start)
+        self.end = nn.Parameter(end)
+        self.transitions = nn.Parameter(trans)
+        self.num_tags = new_num_tags
