@@ -1,0 +1,163 @@
+"""The training loop shared by every backbone: seeded, clipped, early-stopped on dev entity F1.
+
+It needs only the ``TrainableTagger`` protocol (``module``, ``batches``, ``loss``, ``predict``),
+so the BiLSTM-CRF and the encoder tagger train the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xner.atomic import write_text
+from xner.data.corpus import Sentence
+from xner.models.base import EpochLog, FitResult, ProgressFn, TrainableTagger, TrainConfig
+
+
+def dev_f1(tagger: TrainableTagger, dev: Sequence[Sentence]) -> float:
+    """Entity micro F1 (seqeval default mode, as conlleval) of ``tagger`` on ``dev``."""
+    gold = [list(s.tags) for s in dev]
+    pred = tagger.predict(dev)
+    try:  # the evaluation module is the single home of the metric once it exists
+        from xner.evaluation.metrics import entity_f1
+    except ImportError:  # pragma: no cover - only before evaluation/metrics.py is written
+        from seqeval.metrics import f1_score
+
+        return float(f1_score(gold, pred, zero_division=0))
+    return float(entity_f1(gold, pred))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # Momentum makes SGD usable at the Adam-sized learning rates most configs carry.
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+
+
+def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class _EpochLogFile:
+    """The JSONL epoch log, rewritten atomically after each epoch so a reader never sees half a line."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def add(self, entry: EpochLog) -> None:
+        if self.path is None:
+            return
+        self.lines.append(json.dumps(vars(entry), sort_keys=True))
+        write_text(self.path, "\n".join(self.lines) + "\n")
+
+
+def _run_epoch(
+    tagger: TrainableTagger,
+    train: Sequence[Sentence],
+    cfg: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    deadline: float | None,
+) -> tuple[float, int, bool]:
+    """One pass over ``train``. Returns (mean loss per sentence, sentences seen, out of time)."""
+    module = tagger.module
+    module.train()
+    params = [p for p in module.parameters() if p.requires_grad]
+    total, seen = 0.0, 0
+    for batch in tagger.batches(train, cfg.batch_size, rng, train=True):
+        optimizer.zero_grad(set_to_none=True)
+        loss = tagger.loss(batch, cfg.o_weight)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+        optimizer.step()
+        size = _batch_size(batch)
+        total += float(loss.detach()) * size
+        seen += size
+        if deadline is not None and time.monotonic() >= deadline:
+            return total / max(seen, 1), seen, True
+    return total / max(seen, 1), seen, False
+
+
+def _batch_size(batch: object) -> int:
+    """Sentences in a batch, to weight the epoch's mean loss.
+
+    Accepted shapes: an object with an int ``size``, a dict of tensors (first dim of the first
+    tensor), an object with a tensor ``mask`` (first dim), else ``len(batch)``.
+    """
+    size = getattr(batch, "size", None)
+    if isinstance(size, int):
+        return size
+    if isinstance(batch, dict):
+        for value in batch.values():
+            if isinstance(value, torch.Tensor) and value.dim() > 0:
+                return int(value.shape[0])
+    mask = getattr(batch, "mask", None)
+    if isinstance(mask, torch.Tensor):
+        return int(mask.shape[0])
+    return len(batch) if hasattr(batch, "__len__") else 1  # type: ignore[arg-type]
+
+
+def fit(
+    tagger: TrainableTagger,
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    cfg: TrainConfig,
+    progress: ProgressFn | None = None,
+    log_path: Path | None = None,
+) -> FitResult:
+    """Train ``tagger`` in place and leave it holding the weights of its best dev-F1 epoch.
+
+    With an empty ``dev`` every epoch runs and the last weights are kept.
+    """
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    module = tagger.module
+    optimizer = make_optimizer([p for p in module.parameters() if p.requires_grad], cfg)
+    log = _EpochLogFile(Path(log_path) if log_path is not None else None)
+    started = time.monotonic()
+    deadline = started + cfg.max_seconds if cfg.max_seconds is not None else None
+    history: list[EpochLog] = []
+    best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
+    epoch = 0
+    for epoch in range(1, cfg.epochs + 1):
+        epoch_start = time.monotonic()
+        loss, seen, out_of_time = _run_epoch(tagger, train, cfg, optimizer, rng, deadline)
+        train_seconds = time.monotonic() - epoch_start
+        score = None
+        last = epoch == cfg.epochs or out_of_time
+        if dev and (epoch % cfg.eval_every == 0 or last):
+            score = dev_f1(tagger, dev)
+            if score > best_f1:
+                best_f1, best_epoch, best_state, stale = score, epoch, _snapshot(module), 0
+            else:
+                stale += 1
+        entry = EpochLog(epoch, loss, score, time.monotonic() - epoch_start, seen / max(train_seconds, 1e-9))
+        history.append(entry)
+        log.add(entry)
+        if progress is not None:
+            progress(epoch, cfg.epochs, loss, score)
+        if out_of_time or (dev and stale >= cfg.patience):
+            break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    else:  # no dev set: the last epoch is the result and there is no dev score (NaN)
+        best_epoch, best_f1 = epoch, float("nan")
+    module.eval()
+    return FitResult(best_epoch, best_f1, epoch, time.monotonic() - started, history)
