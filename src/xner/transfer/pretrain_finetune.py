@@ -1,0 +1,228 @@
+"""PTF: pre-train on the source domain once (cached), then fine-tune on a target domain.
+
+Also home of ``train_target``, which runs any of the study's three methods:
+``ptf`` (pre-train + fine-tune), ``dft`` (target only) and ``jt`` (source + target jointly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from xner.atomic import atomic_dir, write_json
+from xner.data.corpus import Domain, Sentence
+from xner.errors import ConfigError
+from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
+from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
+from xner.transfer.hashing import config_hash, sentences_digest
+from xner.transfer.joint import DEFAULT_TARGET_REPEAT, joint_train, train_scratch, union_labels
+
+MODES: tuple[str, ...] = ("ptf", "dft", "jt")
+_DONE = "pretrain.json"  # written last: its presence marks a complete cache entry
+_TRAIN_LOG = "train_log.jsonl"
+
+
+def load_tagger(directory: Path) -> Tagger:
+    """Checkpoint loader, imported late so this module imports before the backbones exist."""
+    from xner.training.checkpoint import load_tagger as _load
+
+    return _load(directory)
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path("xner") / "pretrained"
+
+
+def stamp_label_mode(tagger: Tagger, label_mode: str | None) -> None:
+    """Record the label mode on the tagger so ``save`` writes it into meta.json."""
+    tagger.label_mode = label_mode  # type: ignore[attr-defined]
+
+
+def pretrain_key(
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    backbone: str,
+    model_config: dict[str, Any] | None,
+    train_cfg: TrainConfig,
+    label_mode: str,
+    label_map: LabelMap | None,
+) -> str:
+    """Identity of a pre-training run: everything that changes the model, nothing that doesn't.
+
+    ``threads`` is left out: it changes speed, and a study fixes it anyway.
+    """
+    cfg = train_cfg.model_dump(exclude={"threads"})
+    return config_hash({
+        "backbone": backbone,
+        "model_config": model_config or {},
+        "train_config": cfg,
+        "label_mode": label_mode,
+        "label_map": label_map.to_json() if label_map is not None and label_mode != "raw" else None,
+        "train": sentences_digest(train),
+        "dev": sentences_digest(dev),
+    })
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive lock across processes (and threads), so one pre-trains and the rest wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock (Windows): atomic_dir still keeps it whole
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def pretrain_source(
+    source: Domain,
+    backbone: str = "bilstm_crf",
+    model_config: dict[str, Any] | None = None,
+    train_cfg: TrainConfig | None = None,
+    label_mode: str = "raw",
+    label_map: LabelMap | None = None,
+    cache_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Train on ``source.train`` (early-stopped on ``source.dev``); return the saved model dir.
+
+    The model lives in ``cache_dir/<hash>``; a second call with the same inputs returns it
+    without training. The directory is built under a temp name and renamed into place under a
+    lock, so concurrent callers never see (or write) half a model.
+    """
+    train_cfg = train_cfg or TrainConfig()
+    if label_mode == "normalised" and label_map is None:
+        label_map = load_label_map()
+    train = apply_label_mode(source.train, label_mode, label_map)
+    dev = apply_label_mode(source.dev, label_mode, label_map)
+    if not train:
+        raise ConfigError(f"source domain {source.name!r} has no training sentences")
+    key = pretrain_key(train, dev, backbone, model_config, train_cfg, label_mode, label_map)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final = cache / key
+    if (final / _DONE).is_file():
+        return final
+    with _locked(cache / f".{key}.lock"):
+        if (final / _DONE).is_file():  # another process finished while we waited
+            return final
+        _pretrain_into(final, train, dev, backbone, model_config, train_cfg, label_mode, progress,
+                       {"key": key, "source": source.name, "backbone": backbone})
+    return final
+
+
+def _pretrain_into(
+    final: Path,
+    train: list[Sentence],
+    dev: list[Sentence],
+    backbone: str,
+    model_config: dict[str, Any] | None,
+    train_cfg: TrainConfig,
+    label_mode: str,
+    progress: ProgressFn | None,
+    info: dict[str, Any],
+) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # The log is written outside the model dir: ``save`` may itself swap the dir atomically.
+    with tempfile.TemporaryDirectory(prefix=".work.", dir=final.parent) as work:
+        log = Path(work) / _TRAIN_LOG
+        tagger, result = train_scratch(train, dev, train_cfg, backbone, model_config,
+                                       progress=progress, log_path=log)
+        stamp_label_mode(tagger, label_mode)
+        with atomic_dir(final) as tmp:
+            tagger.save(tmp)
+            if log.exists():
+                shutil.copyfile(log, tmp / _TRAIN_LOG)
+            write_json(tmp / _DONE, {
+                **info,
+                "label_mode": label_mode,
+                "model_config": model_config or {},
+                "train_config": train_cfg.model_dump(),
+                "train_sentences": len(train),
+                "dev_sentences": len(dev),
+                "fit": result.to_json(),
+            })
+
+
+def finetune(
+    pretrained_dir: Path,
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    train_cfg: TrainConfig,
+    progress: ProgressFn | None = None,
+    log_path: Path | None = None,
+) -> tuple[Tagger, FitResult]:
+    """Load a pre-trained model, grow it to the target's words and labels, and fit on the target.
+
+    ``train``/``dev`` must already be in the model's label mode. The label space becomes the
+    source labels (ids unchanged) followed by the target-only labels; vocabularies grow with
+    the words of ``train`` only (dev words would get untrained rows, worse than UNK).
+    """
+    if not train:
+        raise ConfigError("no target training sentences to fine-tune on")
+    tagger = load_tagger(Path(pretrained_dir))
+    labels = tagger.labels.copy()
+    labels.extend(union_labels(train, dev))
+    tagger.adapt(list(train), labels)
+    result = tagger.fit(list(train), list(dev), train_cfg, progress=progress, log_path=log_path)
+    return tagger, result
+
+
+def train_target(
+    mode: str,
+    source: Domain | None,
+    target_train: Sequence[Sentence],
+    target_dev: Sequence[Sentence],
+    train_cfg: TrainConfig,
+    *,
+    backbone: str = "bilstm_crf",
+    model_config: dict[str, Any] | None = None,
+    label_mode: str = "raw",
+    label_map: LabelMap | None = None,
+    cache_dir: Path | None = None,
+    source_cfg: TrainConfig | None = None,
+    target_repeat: int = DEFAULT_TARGET_REPEAT,
+    progress: ProgressFn | None = None,
+    pretrain_progress: ProgressFn | None = None,
+    log_path: Path | None = None,
+) -> tuple[Tagger, FitResult]:
+    """Run one method on a target: ``ptf``, ``dft`` or ``jt``. Labels are mapped by ``label_mode``
+    for source and target alike, and the returned tagger records the mode.
+
+    ``source_cfg`` (default ``train_cfg``) is used to pre-train in PTF; ``target_repeat`` only
+    matters for JT (see ``xner.transfer.joint``).
+    """
+    if mode not in MODES:
+        raise ConfigError(f"unknown transfer mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode != "dft" and source is None:
+        raise ConfigError(f"mode {mode!r} needs a source domain")
+    if label_mode == "normalised" and label_map is None:
+        label_map = load_label_map()
+    train = apply_label_mode(target_train, label_mode, label_map)
+    dev = apply_label_mode(target_dev, label_mode, label_map)
+    if mode == "ptf":
+        assert source is not None
+        pretrained = pretrain_source(source, backbone, model_config, source_cfg or train_cfg,
+                                     label_mode, label_map, cache_dir, pretrain_progress)
+        tagger, result = finetune(pretrained, train, dev, train_cfg, progress, log_path)
+    elif mode == "dft":
+        tagger, result = train_scratch(train, dev, train_cfg, backbone, model_config,
+                                       progress=progress, log_path=log_path)
+    else:
+        assert source is not None
+        source_train = apply_label_mode(source.train, label_mode, label_map)
+        tagger, result = joint_train(source_train, train, dev, train_cfg, backbone, model_config,
+                                     target_repeat, progress, log_path)
+    stamp_label_mode(tagger, label_mode)
+    return tagger, result
