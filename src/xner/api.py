@@ -1,0 +1,196 @@
+"""The Python API: load a trained model, tag raw text or tokens, evaluate on a domain split.
+
+    model = xner.load_model("models/ai-ptf")
+    for entity in model.predict("Geoffrey Hinton works on deep learning.")[0]:
+        print(entity.type, entity.text, entity.start, entity.end)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from xner.data.corpus import SPLITS, Sentence
+from xner.errors import ConfigError, DataError, ModelError
+from xner.models.base import Tagger
+from xner.text import TokenSpan, split_text
+
+LABEL_MAP_FILE = "label_map.json"  # written beside a normalised model by `xner train`
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """An entity in a text: ``text == source[start:end]`` (character offsets)."""
+
+    text: str
+    type: str
+    start: int
+    end: int
+    score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.score is None:
+            del data["score"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One text, split into sentences of tokens, with the predicted tags and entities."""
+
+    text: str
+    sentences: list[list[TokenSpan]]
+    tags: list[list[str]]
+    entities: list[Entity]
+
+
+def load_tagger(directory: Path) -> Tagger:
+    """The checkpoint loader, imported late so that ``import xner.api`` stays light."""
+    from xner.training.checkpoint import load_tagger as _load
+
+    return _load(directory)
+
+
+def token_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
+    """``(type, first, last)`` token spans (last inclusive) of IOB2 tags, read as conlleval does."""
+    from xner.evaluation.metrics import extract_entities
+
+    return [(typ, start, end) for typ, _, start, end in extract_entities([list(tags)])]
+
+
+class Model:
+    """A trained tagger plus what is needed to use it on text."""
+
+    def __init__(self, tagger: Tagger, directory: Path, label_mode: str | None) -> None:
+        self.tagger = tagger
+        self.directory = directory
+        self.label_mode = label_mode
+
+    @property
+    def labels(self) -> list[str]:
+        """Output tags in id order (``O``, ``B-x``, ``I-x``, ...)."""
+        return list(self.tagger.labels.tags)
+
+    @property
+    def entity_types(self) -> list[str]:
+        return list(self.tagger.labels.types)
+
+    def predict_tokens(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+        """IOB2 tags for pre-tokenised sentences (an empty sentence gets no tags)."""
+        batch = [list(tokens) for tokens in token_lists]
+        todo = [i for i, tokens in enumerate(batch) if tokens]
+        out: list[list[str]] = [[] for _ in batch]
+        if todo:
+            for i, tags in zip(todo, self.tagger.predict([batch[i] for i in todo])):
+                out[i] = list(tags)
+        return out
+
+    def analyze(self, texts: str | Sequence[str], scores: bool = False) -> list[Analysis]:
+        """Split, tokenise and tag each text; all sentences go to the tagger as one batch."""
+        items = [texts] if isinstance(texts, str) else list(texts)
+        split = [split_text(text) for text in items]
+        flat = [[tok.text for tok in sentence] for sentences in split for sentence in sentences]
+        tags = self.predict_tokens(flat)
+        probs = self._tag_probabilities(flat, tags) if scores and flat else None
+        out, k = [], 0
+        for text, sentences in zip(items, split):
+            n = len(sentences)
+            entities = [
+                entity
+                for j, sentence in enumerate(sentences)
+                for entity in _entities(text, sentence, tags[k + j], probs[k + j] if probs else None)
+            ]
+            out.append(Analysis(text, sentences, tags[k:k + n], entities))
+            k += n
+        return out
+
+    def predict(self, texts: str | Sequence[str], scores: bool = False) -> list[list[Entity]]:
+        """Entities of each raw text, with character offsets into that text.
+
+        A single string is treated as a list of one text. With ``scores`` each entity carries
+        the mean marginal probability of its predicted tags.
+        """
+        return [analysis.entities for analysis in self.analyze(texts, scores)]
+
+    def _tag_probabilities(self, flat: list[list[str]], tags: list[list[str]]) -> list[list[float]]:
+        marginals = self.tagger.marginals(flat)
+        ids = self.tagger.labels
+        return [[float(m[i, ids.id(t)]) for i, t in enumerate(seq)] for m, seq in zip(marginals, tags)]
+
+
+def _entities(text: str, sentence: list[TokenSpan], tags: list[str],
+              probs: list[float] | None) -> list[Entity]:
+    out = []
+    for typ, first, last in token_entities(tags):
+        start, end = sentence[first].start, sentence[last].end
+        score = sum(probs[first:last + 1]) / (last - first + 1) if probs is not None else None
+        out.append(Entity(text[start:end], typ, start, end, score))
+    return out
+
+
+def _read_label_mode(directory: Path) -> str | None:
+    try:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta.get("label_mode") if isinstance(meta, dict) else None
+
+
+def load_model(directory: str | Path) -> Model:
+    """Load a model directory written by ``xner train`` (or any ``Tagger.save``)."""
+    path = Path(directory)
+    if not path.exists():
+        raise ModelError("model folder not found", path)
+    if not path.is_dir():
+        raise ModelError("expected a model folder (meta.json + weights), got a file", path)
+    try:
+        tagger = load_tagger(path)
+    except (ModelError, DataError, ConfigError):
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        # A damaged folder must stay a one-line user error, whatever layer noticed it.
+        raise ModelError(f"cannot load model: {type(err).__name__}: {err}", path) from None
+    label_mode = getattr(tagger, "label_mode", None) or _read_label_mode(path)
+    return Model(tagger, path, label_mode)
+
+
+def model_label_map(model: Model) -> Any:
+    """The label map a normalised model was trained with (None: the shipped map)."""
+    file = model.directory / LABEL_MAP_FILE
+    if not file.is_file():
+        return None
+    from xner.labels.normalise import LabelMap
+
+    try:
+        return LabelMap.from_json(json.loads(file.read_text(encoding="utf-8")), source=str(file))
+    except ValueError as err:
+        raise ModelError(f"bad label map: {err}", file) from None
+
+
+def evaluate_model(
+    model_dir: str | Path,
+    domain: str,
+    split: str,
+    data_root: Path | None = None,
+    label_map: Any = None,
+) -> tuple[list[Sentence], list[list[str]]]:
+    """Gold sentences of ``domain``/``split`` in the model's label mode, and the model's tags."""
+    from xner.data.conll import discover_domains, read_conll
+    from xner.data.sources import find_data_root
+    from xner.labels.normalise import apply_label_mode
+
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    model = load_model(model_dir)
+    root = find_data_root(data_root)
+    if not (root / domain).is_dir():
+        found = ", ".join(discover_domains(root)) or "none"
+        raise DataError(f"unknown domain {domain!r} (found: {found})", root)
+    sentences = read_conll(root / domain / f"{split}.txt", domain)
+    mode = model.label_mode or "raw"
+    gold = apply_label_mode(sentences, mode, label_map if label_map is not None else model_label_map(model))
+    return gold, model.predict_tokens([s.tokens for s in gold])
