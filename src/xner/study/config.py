@@ -1,0 +1,184 @@
+"""A study config: one TOML file that fully describes a study, validated with pydantic.
+
+Relative paths in the file (data root, label map) are resolved against the file's folder so a
+config means the same thing whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xner.errors import ConfigError
+from xner.models.base import TrainConfig
+
+LabelMode = Literal["raw", "normalised"]
+DEFAULT_PERCENTAGES = (0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_percentages(values: tuple[float, ...]) -> tuple[float, ...]:
+    if any(p < 0 or p > 100 for p in values):
+        raise ValueError("percentages must lie in [0, 100]")
+    if len(set(values)) != len(values):
+        raise ValueError("percentages must not repeat")
+    return tuple(sorted(values))
+
+
+class RandomMethod(_Strict):
+    """Add p% of the pool (other domains' train+dev), nested samples drawn with the run's seed."""
+
+    enabled: bool = True
+    percentages: tuple[float, ...] = DEFAULT_PERCENTAGES
+
+    _check = field_validator("percentages")(_check_percentages)
+
+
+class SimilarityMethod(_Strict):
+    """Add p% of the most similar / most dissimilar pool domain (by a distance table)."""
+
+    enabled: bool = True
+    percentages: tuple[float, ...] = DEFAULT_PERCENTAGES
+    method: Literal["tfidf", "minilm"] = "tfidf"
+    metric: Literal["euclidean", "cosine", "overlap"] = "euclidean"
+    which: tuple[Literal["similar", "dissimilar"], ...] = ("similar", "dissimilar")
+
+    _check = field_validator("percentages")(_check_percentages)
+
+
+class UncertaintyMethod(_Strict):
+    """Active learning from the pool in rounds; compared with random picks of the same size."""
+
+    enabled: bool = True
+    threshold: float = Field(2.0, gt=0, description="entropy above which a token is flagged")
+    score: Literal["max", "mean", "sum"] = "max"
+    rounds: int = Field(3, ge=1, le=50)
+    budget: int = Field(100, ge=1, description="sentences added per round")
+    compare_random: bool = True
+
+
+class Baselines(_Strict):
+    """dft: train on the target only; jt: train jointly on source + target (no pre-training)."""
+
+    dft: bool = True
+    jt: bool = True
+
+
+class Methods(_Strict):
+    random: RandomMethod = RandomMethod()
+    similarity: SimilarityMethod = SimilarityMethod()
+    uncertainty: UncertaintyMethod = UncertaintyMethod()
+    baselines: Baselines = Baselines()
+
+
+class StudyConfig(_Strict):
+    """Everything a study needs. ``target = "auto"`` lets the target-choice step pick it."""
+
+    name: str = Field("study", pattern=r"^[A-Za-z0-9_.-]+$")
+    data_root: Path | None = None
+    source: str = "conll2003"
+    target: str = "auto"
+    candidates: tuple[str, ...] = ()
+    pool_domains: tuple[str, ...] = ()
+    backbone: Literal["bilstm_crf", "encoder"] = "bilstm_crf"
+    model: dict[str, Any] = Field(default_factory=dict)
+    pretrain: TrainConfig = TrainConfig()
+    finetune: TrainConfig = TrainConfig()
+    source_subset: int | None = Field(None, ge=1, description="use the first N source sentences")
+    label_modes: tuple[LabelMode, ...] = ("raw", "normalised")
+    label_map: Path | None = None
+    seeds: tuple[int, ...] = (1, 2, 3)
+    keep_models: bool = False
+    methods: Methods = Methods()
+
+    @field_validator("label_modes", "seeds", "candidates", "pool_domains")
+    @classmethod
+    def _unique(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError("values must not repeat")
+        return values
+
+    @field_validator("label_modes", "seeds")
+    @classmethod
+    def _non_empty(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not values:
+            raise ValueError("at least one value is needed")
+        return values
+
+    @model_validator(mode="after")
+    def _domains_consistent(self) -> StudyConfig:
+        if self.source in self.candidates or self.source in self.pool_domains:
+            raise ValueError(f"the source domain {self.source!r} cannot be a candidate or pool domain")
+        if self.target not in ("auto", "") and self.target == self.source:
+            raise ValueError("the target cannot be the source domain")
+        return self
+
+
+def _loc(error: dict[str, Any]) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "(top level)"
+
+
+def _toml_line(err: tomllib.TOMLDecodeError) -> int | None:
+    lineno = getattr(err, "lineno", None)
+    if lineno:
+        return int(lineno)
+    match = re.search(r"line (\d+)", str(err))
+    return int(match.group(1)) if match else None
+
+
+def _key_line(text: str, loc: str) -> int | None:
+    """Best-effort line of the key a validation error names (the last part of its loc)."""
+    parts = [p for p in loc.split(".") if not p.isdigit()]
+    if not parts:
+        return None
+    pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(parts[-1])}\s*(=|\]|\.)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return None
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    for key in ("data_root", "label_map"):
+        value = data.get(key)
+        if isinstance(value, str):
+            data[key] = None if not value else (base / Path(value).expanduser()).resolve()
+    return data
+
+
+def parse_config(text: str, path: Path) -> StudyConfig:
+    """Parse TOML text; every problem becomes a one-line ConfigError naming ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        msg = getattr(err, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(err))
+        raise ConfigError(f"TOML syntax error: {msg}", path, _toml_line(err)) from None
+    data = _resolve_paths(data, path.parent)
+    try:
+        return StudyConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = _loc(first)
+        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        raise ConfigError(f"{loc}: {first['msg']}{more}", path, _key_line(text, loc)) from None
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """Read and validate a study config file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read config: {err.strerror or err}", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 text (byte {err.start})", path) from None
+    return parse_config(text, path)

@@ -1,0 +1,272 @@
+"""Run a study: pre-train, choose the target, expand the grid, execute pending runs, resume.
+
+The driver (this module) alone writes the store. What a run does is pluggable: a ``Backend``
+holds top-level functions (so they pickle to worker processes and Ray tasks); the real one
+lives in ``xner.study.methods``, tests pass fakes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from xner.atomic import atomic_open
+from xner.errors import ConfigError, UserError
+from xner.study import faults
+from xner.study.config import StudyConfig, load_config
+from xner.study.executors import TaskFn, TaskResult, make_executor
+from xner.study.grid import RunSpec, pretrain_specs, run_specs
+from xner.study.store import Store
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What the runner calls. ``describe(cfg)`` runs in the driver and returns
+    ``{"data_root": str, "domains": [names], "label_map_sha256": str | None}``; the others run
+    in workers as ``fn(arg, context)``."""
+
+    describe: Callable[[StudyConfig], dict[str, Any]]
+    execute: TaskFn  # (RunSpec, ctx) -> {"metrics", "model_path"?, "predictions"?}
+    choose_target: TaskFn  # (candidates, ctx) -> {"rows": [{"domain", "dev_f1"}], "target"}
+    distances: TaskFn  # ((names, target, pool), ctx) -> {"tables": {...}, "ranking": [...]}
+
+
+@dataclass(frozen=True)
+class StudyContext:
+    """Everything a worker needs besides the run spec (small, picklable)."""
+
+    config: StudyConfig
+    study_dir: Path
+    data_root: Path
+    pretrained: dict[str, str] = field(default_factory=dict)  # RunSpec.pretrain_key -> model dir
+
+
+@dataclass
+class StudyOutcome:
+    study_dir: Path
+    counts: dict[str, int]
+    failed: list[str]
+    report: Path | None = None
+
+
+def default_backend() -> Backend:
+    from xner.study import methods
+
+    return methods.BACKEND
+
+
+@contextmanager
+def _study_lock(study_dir: Path) -> Iterator[None]:
+    """One driver per study directory: a second one would race on the runs."""
+    try:
+        study_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(study_dir / ".lock", "a+", encoding="utf-8")  # noqa: SIM115
+    except OSError as err:
+        raise UserError(f"cannot write the study directory: {err.strerror or err}", study_dir) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UserError("another `xner study run` is using this study directory", study_dir) from None
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def write_predictions(path: Path, predictions: dict[str, Any]) -> None:
+    """Compact JSON, atomically (the fault hook fires with the file half written)."""
+    text = json.dumps(predictions, separators=(",", ":"))
+    half = len(text) // 2
+    with atomic_open(path, "w") as handle:
+        handle.write(text[:half])
+        handle.flush()
+        faults.point("predictions")
+        handle.write(text[half:])
+
+
+class _Driver:
+    """Submits tasks, records results. Holds the store, the executor and the progress bar."""
+
+    def __init__(self, store: Store, study_dir: Path, executor: Any, progress: Progress | None) -> None:
+        self.store, self.study_dir, self.executor, self.progress = store, study_dir, executor, progress
+        self.failed: list[str] = []
+
+    def one(self, fn: TaskFn, arg: Any) -> dict[str, Any]:
+        """Run a single study-level task (target choice, distances) through the executor."""
+        self.executor.submit("task", fn, arg)
+        (_, result), = self.executor.wait()
+        if not result.ok:
+            raise UserError(f"study step failed: {result.error}")
+        return result.value or {}
+
+    def runs(self, specs: list[RunSpec], fn: TaskFn, title: str) -> None:
+        todo = [s for s in specs if (row := self.store.get(s.id)) is None or row.status != "done"]
+        task = self.progress.add_task(title, total=len(specs), completed=len(specs) - len(todo)) \
+            if self.progress else None
+        by_id = {s.id: s for s in todo}
+        queue, inflight = list(todo), 0
+        while queue or inflight:
+            while queue and inflight < self.executor.slots:
+                spec = queue.pop(0)
+                self.store.mark_running(spec.id)
+                self.executor.submit(spec.id, fn, spec)
+                inflight += 1
+            for run_id, result in self.executor.wait():
+                inflight -= 1
+                self._record(by_id[run_id], result)
+                if self.progress is not None and task is not None:
+                    self.progress.advance(task)
+
+    def _record(self, spec: RunSpec, result: TaskResult) -> None:
+        if not result.ok or result.value is None:
+            self.failed.append(f"{spec.label()}: {(result.error or '').splitlines()[0]}")
+            self.store.mark_failed(spec.id, result.error or "no result", result.seconds)
+            return
+        value = result.value
+        rel = None
+        if value.get("predictions") is not None:
+            rel = f"runs/{spec.id[:16]}.json"
+            try:
+                write_predictions(self.study_dir / rel, value["predictions"])
+            except OSError as err:
+                raise UserError(f"cannot write predictions: {err.strerror or err}", self.study_dir / rel) from None
+        self.store.mark_done(spec.id, value["metrics"], result.seconds, value.get("model_path"), rel)
+
+
+def _resolve_domains(cfg: StudyConfig, info: dict[str, Any], path: Path) -> tuple[list[str], list[str]]:
+    domains = list(info["domains"])
+    if cfg.source not in domains:
+        raise ConfigError(f"source: domain {cfg.source!r} not found in {info['data_root']}", path)
+    candidates = list(cfg.candidates) or [d for d in domains if d != cfg.source]
+    for name in [*candidates, *cfg.pool_domains, *([cfg.target] if cfg.target != "auto" else [])]:
+        if name not in domains:
+            raise ConfigError(f"domain {name!r} not found in {info['data_root']} (have: {', '.join(domains)})", path)
+    return domains, candidates
+
+
+def _target(drv: _Driver, cfg: StudyConfig, ctx: StudyContext, candidates: list[str],
+            pre: list[RunSpec], backend: Backend) -> str:
+    if cfg.target != "auto":
+        return cfg.target
+    mode = "raw" if "raw" in cfg.label_modes else cfg.label_modes[0]
+    spec = next(s for s in pre if s.label_mode == mode and s.seed == cfg.seeds[0])
+    if spec.pretrain_key not in ctx.pretrained:
+        raise UserError(f"pre-training failed ({spec.label()}); see `xner study status`")
+    key = {"pretrain": spec.id, "candidates": candidates, "finetune": cfg.finetune.model_dump(mode="json")}
+    stored = drv.store.artefact("target_choice")
+    if stored is None or stored.get("key") != key:
+        value = drv.one(backend.choose_target, (candidates, spec))
+        stored = {"key": key, "label_mode": mode, "seed": cfg.seeds[0], **value}
+        drv.store.put_artefact("target_choice", stored)
+    return str(stored["target"])
+
+
+def _ranking(drv: _Driver, cfg: StudyConfig, names: list[str], target: str, pool: list[str],
+             backend: Backend) -> list[str] | None:
+    if not cfg.methods.similarity.enabled:
+        return None
+    sim = cfg.methods.similarity
+    key = {"names": names, "target": target, "pool": pool, "method": sim.method, "metric": sim.metric}
+    stored = drv.store.artefact("distances")
+    if stored is None or stored.get("key") != key:
+        stored = {"key": key, **drv.one(backend.distances, (names, target, pool))}
+        drv.store.put_artefact("distances", stored)
+    return list(stored["ranking"])
+
+
+def _pretrained(store: Store, specs: list[RunSpec]) -> dict[str, str]:
+    out = {}
+    for spec in specs:
+        row = store.get(spec.id)
+        if row is not None and row.status == "done" and row.model_path:
+            out[spec.pretrain_key] = row.model_path
+    return out
+
+
+def _stale_pretrained(store: Store, specs: list[RunSpec]) -> None:
+    """A finished pre-training whose model folder vanished must run again."""
+    for spec in specs:
+        row = store.get(spec.id)
+        if row is not None and row.status == "done" and row.model_path and not Path(row.model_path).exists():
+            store.mark_failed(spec.id, "pre-trained model folder is missing")
+
+
+def _progress(quiet: bool, console: Console) -> Progress | None:
+    if quiet or not console.is_terminal:
+        return None
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def run_study(config_path: str | Path, out: str | Path | None = None, executor: str = "local",
+              jobs: int = 1, address: str | None = None, quiet: bool = False,
+              backend: Backend | None = None, console: Console | None = None,
+              report: bool = True) -> StudyOutcome:
+    """Run (or resume) the study a config describes; returns where it is and what failed."""
+    config_path = Path(config_path)
+    cfg = load_config(config_path)
+    backend = backend or default_backend()
+    console = console or Console(stderr=True, quiet=quiet)
+    study_dir = Path(out) if out is not None else Path("studies") / cfg.name
+    with _study_lock(study_dir), Store(study_dir) as store:
+        info = backend.describe(cfg)
+        names, candidates = _resolve_domains(cfg, info, config_path)
+        try:
+            shutil.copyfile(config_path, study_dir / "config.toml")
+        except OSError as err:
+            raise UserError(f"cannot write the study directory: {err.strerror or err}", study_dir) from None
+        store.put_artefact("config", cfg.model_dump(mode="json"))
+        ctx = StudyContext(cfg, study_dir.resolve(), Path(info["data_root"]))
+        pre = pretrain_specs(cfg, info.get("label_map_sha256"))
+        store.add_runs([_row(s) for s in pre])
+        _stale_pretrained(store, pre)
+        ex = make_executor(executor, ctx, jobs=jobs, address=address)
+        progress = _progress(quiet, console)
+        drv = _Driver(store, study_dir, ex, progress)
+        try:
+            if progress is not None:
+                progress.start()
+            drv.runs(pre, backend.execute, "pre-training")
+            ctx = replace(ctx, pretrained=_pretrained(store, pre))
+            ex.context = ctx
+            target = _target(drv, cfg, ctx, candidates, pre, backend)
+            pool = list(cfg.pool_domains) or [d for d in candidates if d != target]
+            ranking = _ranking(drv, cfg, sorted({*names}), target, pool, backend)
+            specs = run_specs(cfg, target, pool, ranking, info.get("label_map_sha256"))
+            store.add_runs([_row(s) for s in specs])
+            store.put_artefact("grid", {"pretrain": [s.id for s in pre], "runs": [s.id for s in specs],
+                                        "target": target, "pool": pool})
+            drv.runs([s for s in specs if ctx.pretrained.get(s.pretrain_key) or s.method in ("dft", "jt")],
+                     backend.execute, "runs")
+        finally:
+            if progress is not None:
+                progress.stop()
+            ex.close()
+        counts = store.counts([s.id for s in pre + specs])
+    outcome = StudyOutcome(study_dir, counts, drv.failed)
+    if report:
+        from xner.study.report import write_report
+
+        outcome.report = write_report(study_dir)
+    return outcome
+
+
+def _row(spec: RunSpec) -> tuple[str, str, float, str, int, str, str]:
+    return (spec.id, spec.method, spec.setting, spec.label_mode, spec.seed, spec.backbone, spec.canonical())
+
+
+def config_digest(cfg: StudyConfig) -> str:
+    """Short fingerprint of a resolved config (shown by ``study status``)."""
+    return hashlib.sha256(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:12]
+

@@ -1,0 +1,140 @@
+"""Aggregate a study's runs: mean ± std over seeds and a paired bootstrap p-value vs the baseline.
+
+The baseline of a run is the PTF run with 0% added data, same label mode and seed. The
+bootstrap resamples test sentences (the same resample for both systems and for every seed),
+1000 samples with a fixed seed; micro entity F1 is recomputed from per-sentence counts, which
+equals seqeval's default-mode micro F1 on the resampled corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xner.errors import UserError
+from xner.evaluation.metrics import extract_entities
+from xner.study.grid import BASELINE, RESULT_METHODS
+from xner.study.store import RunRow, Store
+
+BOOTSTRAP_SAMPLES = 1000
+BOOTSTRAP_SEED = 12345
+
+
+def sentence_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
+    """(n, 3) int array per sentence: true positives, predicted entities, gold entities."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+    out = np.zeros((len(gold), 3), dtype=np.int64)
+    g, p = set(extract_entities(gold)), set(extract_entities(pred))
+    for column, entities in ((0, g & p), (1, p), (2, g)):
+        for entity in entities:  # (type, sentence, first, last)
+            out[entity[1], column] += 1
+    return out
+
+
+def f1_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Micro F1 = 2 tp / (pred + gold) over the last-but-one axis; 0 where there is nothing."""
+    totals = counts.sum(axis=-2)
+    denom = totals[..., 1] + totals[..., 2]
+    return np.where(denom > 0, 2.0 * totals[..., 0] / np.maximum(denom, 1), 0.0)
+
+
+def paired_bootstrap(system: list[np.ndarray], baseline: list[np.ndarray],
+                     samples: int = BOOTSTRAP_SAMPLES, seed: int = BOOTSTRAP_SEED) -> float:
+    """Two-sided p-value of the mean F1 difference (system - baseline) over seeds.
+
+    Null-centred test (Berg-Kirkpatrick et al. 2012): p = share of resamples whose difference
+    deviates from the observed one by at least the observed difference itself.
+    """
+    if not system or len(system) != len(baseline):
+        raise ValueError("need the same seeds for system and baseline")
+    n = len(system[0])
+    if any(len(c) != n for c in [*system, *baseline]):
+        raise ValueError("system and baseline were scored on different test sets")
+    observed = np.mean([f1_from_counts(s) - f1_from_counts(b) for s, b in zip(system, baseline, strict=True)])
+    idx = np.random.default_rng(seed).integers(0, n, size=(samples, n))
+    deltas = np.zeros(samples)
+    for s, b in zip(system, baseline, strict=True):
+        deltas += f1_from_counts(s[idx]) - f1_from_counts(b[idx])
+    deltas /= len(system)
+    return float(np.mean(np.abs(deltas - observed) >= abs(observed) - 1e-12))
+
+
+@dataclass
+class Group:
+    """All seeds of one (method, setting, label mode)."""
+
+    method: str
+    setting: float
+    label_mode: str
+    runs: list[RunRow] = field(default_factory=list)
+    p_value: float | None = None
+
+    def values(self, key: str = "test_f1") -> np.ndarray:
+        return np.array([float(r.metrics[key]) for r in self.runs if r.metrics and key in r.metrics])
+
+    @property
+    def mean(self) -> float:
+        return float(self.values().mean())
+
+    @property
+    def std(self) -> float:
+        v = self.values()
+        return float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+    @property
+    def n_added(self) -> float:
+        v = self.values("n_added")
+        return float(v.mean()) if len(v) else 0.0
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(r.seed for r in self.runs)
+
+
+def load_predictions(study_dir: Path, row: RunRow) -> dict[str, Any]:
+    if not row.predictions_path:
+        raise UserError(f"run {row.id[:12]} has no predictions file", study_dir / "study.db")
+    path = study_dir / row.predictions_path
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"cannot read predictions: {err}", path) from None
+
+
+def grid_rows(store: Store) -> list[RunRow]:
+    """Finished result runs of the current grid (older grids' rows are ignored)."""
+    grid = store.artefact("grid") or {}
+    ids = grid.get("runs")
+    return [r for r in store.runs(ids, status="done") if r.method in RESULT_METHODS]
+
+
+def summarise(study_dir: Path, store: Store, samples: int = BOOTSTRAP_SAMPLES) -> list[Group]:
+    """Groups in a stable order, each with its bootstrap p-value against the baseline."""
+    groups: dict[tuple[str, float, str], Group] = {}
+    for row in grid_rows(store):
+        key = (row.method, row.setting, row.label_mode)
+        groups.setdefault(key, Group(*key)).runs.append(row)
+    counts: dict[str, np.ndarray] = {}
+
+    def counts_of(row: RunRow) -> np.ndarray:
+        if row.id not in counts:
+            pred = load_predictions(study_dir, row)
+            counts[row.id] = sentence_counts(pred["gold"], pred["pred"])
+        return counts[row.id]
+
+    for (method, setting, mode), group in groups.items():
+        base = groups.get((*BASELINE, mode))
+        if base is None or (method, setting) == BASELINE:
+            continue
+        base_by_seed = {r.seed: r for r in base.runs}
+        pairs = [(r, base_by_seed[r.seed]) for r in group.runs if r.seed in base_by_seed]
+        if pairs:
+            group.p_value = paired_bootstrap([counts_of(r) for r, _ in pairs],
+                                             [counts_of(b) for _, b in pairs], samples=samples)
+    order = {m: i for i, m in enumerate(RESULT_METHODS)}
+    return sorted(groups.values(), key=lambda g: (g.label_mode, order[g.method], g.setting))
