@@ -1,0 +1,151 @@
+"""Label Studio: tasks with pre-annotations for review, and import of its JSON export.
+
+A task's text is the sentence's tokens joined by single spaces, so every token has exact
+character offsets. The model's entities go in as ``predictions`` (character spans); the
+uncertain tokens are listed in the task data (and shown in a header line by the labelling
+config). Importing reads Label Studio's full JSON export ("JSON" in its export menu), takes
+each task's latest non-cancelled annotation and turns its spans back into IOB2 labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from xner.errors import DataError
+from xner.selection.annotate import Reviewed, ReviewItem
+
+FROM_NAME, TO_NAME = "label", "text"
+
+
+def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each token in ``" ".join(tokens)``."""
+    offsets, position = [], 0
+    for token in tokens:
+        offsets.append((position, position + len(token)))
+        position += len(token) + 1
+    return offsets
+
+
+def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Entities as (first token, last token + 1, type); a stray I- starts an entity (conlleval)."""
+    spans: list[tuple[int, int, str]] = []
+    for i, tag in enumerate(tags):
+        if tag == "O":
+            continue
+        kind = tag[2:]
+        if tag.startswith("B-") or not spans or spans[-1][1] != i or spans[-1][2] != kind:
+            spans.append((i, i + 1, kind))
+        else:
+            spans[-1] = (spans[-1][0], i + 1, kind)
+    return spans
+
+
+def make_task(item: ReviewItem, labels: Sequence[str]) -> dict[str, Any]:
+    offsets = token_offsets(item.tokens)
+    text = " ".join(item.tokens)
+    uncertain = [{"index": i, "token": t, "start": offsets[i][0], "end": offsets[i][1],
+                  "entropy": round(item.entropy[i], 4)}
+                 for i, t in enumerate(item.tokens) if item.uncertain[i]]
+    shown = ", ".join(f"{u['token']} ({u['entropy']:.2f})" for u in uncertain) or "none"
+    result = [{
+        "id": f"p{k}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+        "value": {"start": offsets[a][0], "end": offsets[b - 1][1],
+                  "text": text[offsets[a][0]:offsets[b - 1][1]], "labels": [kind]},
+    } for k, (a, b, kind) in enumerate(tag_spans(item.tags))]
+    return {
+        "data": {"text": text, "sid": item.sid, "tokens": list(item.tokens), "labels": list(labels),
+                 "uncertain": uncertain, "uncertain_text": f"Uncertain: {shown}"},
+        "predictions": [{"model_version": "xner", "score": round(item.score, 4), "result": result}],
+    }
+
+
+def make_tasks(items: Sequence[ReviewItem], labels: Sequence[str]) -> list[dict[str, Any]]:
+    return [make_task(item, labels) for item in items]
+
+
+def label_config(types: Sequence[str]) -> str:
+    """A Label Studio labelling config listing the entity types (word-granular spans)."""
+    lines = ["<View>", '  <Header value="$uncertain_text"/>',
+             f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">']
+    lines += [f"    <Label value={quoteattr(t)}/>" for t in types]
+    lines += ["  </Labels>", f'  <Text name="{TO_NAME}" value="$text" granularity="word"/>', "</View>"]
+    return "\n".join(lines) + "\n"
+
+
+def _load(path: Path) -> list[Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"not valid JSON: {err.msg}", path, err.lineno) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read Label Studio export ({err.__class__.__name__})", path) from err
+    if not isinstance(data, list):
+        raise DataError("expected a Label Studio JSON export (a list of tasks)", path)
+    return data
+
+
+def _latest_annotation(task: dict[str, Any], item: Reviewed) -> list[Any]:
+    annotations = [a for a in task.get("annotations") or []
+                   if isinstance(a, dict) and not a.get("was_cancelled")]
+    if not annotations:
+        raise item.fail("no annotation: label the task in Label Studio or remove it from the file")
+    result = annotations[-1].get("result")
+    if not isinstance(result, list):
+        raise item.fail("annotation has no 'result' list")
+    return result
+
+
+def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> list[str]:
+    """IOB2 tags from an annotation's character spans, which must sit on token boundaries."""
+    offsets = token_offsets(item.tokens)
+    starts = {s: i for i, (s, _) in enumerate(offsets)}
+    ends = {e: i for i, (_, e) in enumerate(offsets)}
+    tags = ["O"] * len(item.tokens)
+    for region in result:
+        if not isinstance(region, dict) or region.get("type") != "labels":
+            continue  # relations, comments and other controls carry no entity labels
+        value = region.get("value") or {}
+        start, end, names = value.get("start"), value.get("end"), value.get("labels") or []
+        if not isinstance(start, int) or not isinstance(end, int) or len(names) != 1:
+            raise item.fail(f"span {region.get('id', '?')} needs integer start/end and exactly one label")
+        kind = names[0]
+        if types is not None and kind not in types:
+            raise item.fail(f"unknown label {kind!r} (not in the label space: {' '.join(sorted(types))})")
+        first, last = starts.get(start), ends.get(end)
+        if first is None or last is None or last < first:
+            shown = " ".join(item.tokens)[start:end] if 0 <= start < end else ""
+            raise item.fail(f"span {start}-{end} {shown!r} is not on token boundaries")
+        if any(t != "O" for t in tags[first:last + 1]):
+            raise item.fail(f"spans overlap at token {item.tokens[first]!r} (offset {start})")
+        tags[first:last + 1] = ["B-" + kind] + ["I-" + kind] * (last - first)
+    return tags
+
+
+def _reviewed(task: Any, number: int, path: Path) -> tuple[Reviewed, list[str] | None]:
+    where = f"task {task.get('id', number) if isinstance(task, dict) else number}"
+    data = task.get("data") if isinstance(task, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("sid"), str) or not isinstance(data.get("tokens"), list):
+        raise DataError(f"{where}: no data.sid/data.tokens (was it made by 'xner annotate export'?)", path)
+    tokens = [str(t) for t in data["tokens"]]
+    item = Reviewed(data["sid"], tokens, [], str(path), None, None, f"{where} ({data['sid']}): ")
+    if data.get("text") != " ".join(tokens):
+        raise item.fail("the task text was changed; edit labels only")
+    labels = data.get("labels")
+    return item, [str(t) for t in labels] if isinstance(labels, list) else None
+
+
+def read_export(path: Path) -> tuple[list[Reviewed], list[str] | None]:
+    """Reviewed sentences from a Label Studio JSON export, and the exported label space."""
+    items: list[Reviewed] = []
+    labels: list[str] | None = None
+    for number, task in enumerate(_load(Path(path)), start=1):
+        item, task_labels = _reviewed(task, number, Path(path))
+        labels = labels or task_labels
+        types = {t[2:] for t in labels if t != "O"} if labels else None
+        item.tags = _span_tags(item, _latest_annotation(task, item), types)
+        items.append(item)
+    return items, labels
