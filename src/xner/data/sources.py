@@ -17,7 +17,7 @@ from xner.data.conll import discover_domains
 from xner.errors import DataError
 
 ENV_VAR = "XNER_DATA"
-SHARED_RELATIVE = Path("..") / "shared" / "data" / "crossner"
+SHARED_RELATIVE = Path("shared") / "data" / "crossner"  # beside the working folder
 
 
 def default_cache_dir() -> Path:
@@ -39,10 +39,10 @@ def is_data_root(folder: Path) -> bool:
 
 def candidate_roots() -> list[tuple[str, Path]]:
     """The implicit places searched, in order, each with a short label for messages."""
-    found = [("../shared/data/crossner", Path.cwd() / SHARED_RELATIVE)]
+    found = [("../shared/data/crossner", Path.cwd().parent / SHARED_RELATIVE)]
     repo = _package_repo_root()
     if repo is not None:
-        found.append(("repository ../shared/data/crossner", repo / SHARED_RELATIVE))
+        found.append(("repository ../shared/data/crossner", repo.parent / SHARED_RELATIVE))
     found.append(("user cache", default_cache_dir()))
     return found
 
