@@ -34,7 +34,9 @@ class Case:
 
 CASES: dict[str, Case] = {
     "missing tag column": Case(BAD / "missing_tag_column.txt", "missing tag column", 1),
-    "ragged columns": Case(BAD / "ragged_columns.txt", "the line has 1 columns but line 1 has 2", 3),
+    "ragged columns": Case(
+        BAD / "ragged_columns.txt", "the line has 1 columns but line 1 has 2", 3
+    ),
     "token with a space": Case(
         BAD / "token_with_space.txt", "the line has 2 columns but line 1 has 3", 2
     ),

@@ -108,7 +108,8 @@ def test_corrupted_file(server: tuple[str, type[_Handler]], tmp_path: Path) -> N
 def test_connection_dropped_mid_body(server: tuple[str, type[_Handler]], tmp_path: Path) -> None:
     url, handler = server
     handler.drop.add("alpha/dev.txt")
-    with pytest.raises(DataError, match=r"connection dropped after \d+ of \d+ bytes of .*alpha/dev"):
+    dropped = r"connection dropped after \d+ of \d+ bytes of .*alpha/dev"
+    with pytest.raises(DataError, match=dropped):
         download_crossner(tmp_path, url, checksums=SUMS, timeout=5, quiet=True)
     assert not (tmp_path / "alpha" / "dev.txt").exists()
     assert _leftovers(tmp_path) == []
@@ -162,6 +163,13 @@ def test_cli_download_failure_exits_2(
         f"error: download failed: HTTP 404 Not Found for {url}/ai/dev.txt"
     ]
     assert _leftovers(tmp_path) == []
+
+
+def test_destination_that_is_a_file(tmp_path: Path) -> None:
+    dest = tmp_path / "file"
+    dest.write_text("x", encoding="utf-8")
+    with pytest.raises(DataError, match="destination is not a folder"):
+        download_crossner(dest, "http://127.0.0.1:9", checksums=SUMS, quiet=True)
 
 
 def test_pinned_checksums_cover_six_domains() -> None:

@@ -122,7 +122,10 @@ def _as_iob1(tags: list[str]) -> list[str]:
     for index, tag in enumerate(tags):
         prev = tags[index - 1] if index else "O"
         same_type_before = prev != "O" and prev[2:] == tag[2:]
-        out.append(tag if tag[0] == "B" and same_type_before else "O" if tag == "O" else "I-" + tag[2:])
+        if tag == "O" or (tag[0] == "B" and same_type_before):
+            out.append(tag)
+        else:
+            out.append("I-" + tag[2:])
     return out
 
 

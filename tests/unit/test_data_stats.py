@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "conll" / "root"
 # Counted by hand from tests/fixtures/conll/root/*/*.txt.
 EXPECTED = {
     "alpha": {
-        "train": {"sentences": 2, "tokens": 6, "entities": 3, "types": {"location": 1, "person": 2}},
+        "train": {
+            "sentences": 2, "tokens": 6, "entities": 3, "types": {"location": 1, "person": 2}
+        },
         "dev": {"sentences": 1, "tokens": 3, "entities": 2, "types": {"location": 2}},
         "test": {"sentences": 2, "tokens": 3, "entities": 1, "types": {"person": 1}},
     },

@@ -96,8 +96,13 @@ def _stream(url: str, handle: Any, timeout: float, progress: Progress, task: Any
 
 def _fetch(url: str, target: Path, sha256: str, timeout: float, progress: Progress) -> int:
     """Download ``url`` to ``target`` via a temp file; rename only if the checksum matches."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as err:
+        raise DataError(f"cannot write there ({err.strerror or err})", target.parent) from None
     tmp = Path(tmp_name)
     task = progress.add_task(str(Path(target.parent.name) / target.name), total=None)
     try:
@@ -111,6 +116,8 @@ def _fetch(url: str, target: Path, sha256: str, timeout: float, progress: Progre
                 f"expected sha256 {sha256}, got {got} (from {url})"
             )
         os.replace(tmp, target)
+    except OSError as err:  # disk full, permissions: still one line, still no partial file
+        raise DataError(f"cannot write downloaded file ({err.strerror or err})", target) from None
     finally:
         tmp.unlink(missing_ok=True)
     return target.stat().st_size
@@ -137,6 +144,8 @@ def download_crossner(
     domains); it also decides which files are fetched, which is how tests use a local server.
     """
     root = Path(dest) if dest is not None else default_cache_dir()
+    if root.exists() and not root.is_dir():
+        raise DataError("download destination is not a folder", root)
     base = _base_url(base_url)
     wanted = dict(checksums) if checksums is not None else pinned_checksums()
     console = console or Console(stderr=True)
@@ -155,5 +164,8 @@ def download_crossner(
     licence = pinned()["license"]
     write_text(root / licence["file"], licence["text"])
     if not quiet:
-        console.print(f"CrossNER data in {root}: {fetched} file(s) downloaded, {kept} already there")
+        console.print(
+            f"CrossNER data in {root}: {fetched} file(s) downloaded, {kept} already there",
+            soft_wrap=True,
+        )
     return root

@@ -12,6 +12,9 @@ Auto-detection works on a whole file (one sentence is too little evidence):
   are reported (or repaired on request) rather than silently read as IOB1.
 * **IOB2** otherwise (including a file with no entities at all).
 
+For a valid file with at least one entity the rule is exact: IOB1 always starts its first
+entity with ``I-``, IOB2 always with ``B-``, and BIOES marks every entity with ``E-`` or ``S-``.
+
 BIOES is read leniently: ``S-`` becomes ``B-`` and ``E-`` becomes ``I-``; only the
 continuation rule (``I-``/``E-`` must follow the same type) is checked.
 """

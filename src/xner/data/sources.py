@@ -68,11 +68,12 @@ def find_data_root(explicit: Path | str | None = None) -> Path:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return _named_root(Path(env), ENV_VAR)
-    for _, folder in candidate_roots():
+    candidates = candidate_roots()
+    for _, folder in candidates:
         if is_data_root(folder):
             return folder.resolve()
+    looked = ", ".join(str(folder) for _, folder in candidates)
     raise DataError(
-        "no CrossNER data found (looked in ../shared/data/crossner and "
-        f"{default_cache_dir()}): run `xner data download crossner` or pass --data DIR "
-        f"(or set {ENV_VAR})"
+        f"no CrossNER data found (looked in {looked}): run `xner data download crossner` "
+        f"or pass --data DIR (or set {ENV_VAR})"
     )
