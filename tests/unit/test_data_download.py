@@ -80,6 +80,7 @@ def test_all_good(server: tuple[str, type[_Handler]], tmp_path: Path) -> None:
         assert (dest / name).read_bytes() == body
     assert (dest / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
     assert _leftovers(dest) == []
+    assert {(dest / name).stat().st_mode & 0o777 for name in [*FILES, "LICENSE"]} == {0o644}
 
 
 def test_second_run_keeps_verified_files(

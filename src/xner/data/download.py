@@ -36,6 +36,7 @@ from xner.errors import DataError
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com/zliucr/CrossNER/main/ner_data"
 URL_ENV_VAR = "XNER_DOWNLOAD_URL"
 _CHUNK = 1 << 16
+_FILE_MODE = 0o644
 
 
 def pinned() -> dict[str, Any]:
@@ -115,6 +116,7 @@ def _fetch(url: str, target: Path, sha256: str, timeout: float, progress: Progre
                 f"checksum mismatch for {target.parent.name}/{target.name}: "
                 f"expected sha256 {sha256}, got {got} (from {url})"
             )
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; data files are meant to be shared
         os.replace(tmp, target)
     except OSError as err:  # disk full, permissions: still one line, still no partial file
         raise DataError(f"cannot write downloaded file ({err.strerror or err})", target) from None
@@ -163,6 +165,7 @@ def download_crossner(
             fetched += 1
     licence = pinned()["license"]
     write_text(root / licence["file"], licence["text"])
+    os.chmod(root / licence["file"], _FILE_MODE)
     if not quiet:
         console.print(
             f"CrossNER data in {root}: {fetched} file(s) downloaded, {kept} already there",
