@@ -144,6 +144,16 @@ class _Driver:
         self.store.mark_done(spec.id, value["metrics"], result.seconds, value.get("model_path"), rel)
 
 
+def _sweep_temp_files(study_dir: Path) -> None:
+    """Remove half-written files a killed driver or worker left (we hold the study lock)."""
+    leftovers = [*study_dir.glob("runs/.*.tmp"), *study_dir.glob("models/.*.tmp"), *study_dir.glob(".report.*")]
+    for tmp in leftovers:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
 def _resolve_domains(cfg: StudyConfig, info: dict[str, Any], path: Path) -> tuple[list[str], list[str]]:
     domains = list(info["domains"])
     if cfg.source not in domains:
@@ -220,6 +230,7 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
     console = console or Console(stderr=True, quiet=quiet)
     study_dir = Path(out) if out is not None else Path("studies") / cfg.name
     with _study_lock(study_dir), Store(study_dir) as store:
+        _sweep_temp_files(study_dir)
         info = backend.describe(cfg)
         names, candidates = _resolve_domains(cfg, info, config_path)
         try:

@@ -76,6 +76,19 @@ def _row(r: sqlite3.Row) -> RunRow:
     return RunRow(**data)
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """Read-only; on a read-only folder (no -shm file can be made) fall back to immutable mode."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM runs").fetchone()
+        return db
+    except sqlite3.OperationalError as err:
+        if "no such table" in str(err):
+            raise
+        db.close()
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, timeout=30)
+
+
 def _io_error(path: Path, err: Exception) -> UserError:
     text = getattr(err, "strerror", None) or str(err)
     return UserError(f"cannot write the study database: {text}", path)
@@ -90,7 +103,7 @@ class Store:
             raise UserError("no study database here (run `xner study run` first)", self.path)
         try:
             if readonly:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                self._db = _open_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)

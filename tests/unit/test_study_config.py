@@ -1,0 +1,114 @@
+"""Study config: validation errors name the key, the file and the line; the grid is as described."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xner.errors import ConfigError
+from xner.study.config import load_config, parse_config
+from xner.study.grid import RunSpec, pretrain_specs, run_specs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_and_relative_paths(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, 'data_root = "data"\nlabel_map = "maps/m.toml"\n'))
+    assert cfg.data_root == (tmp_path / "data").resolve()
+    assert cfg.label_map == (tmp_path / "maps/m.toml").resolve()
+    assert cfg.methods.random.percentages == (0, 10, 20, 30, 40, 50, 60)
+    assert cfg.label_modes == ("raw", "normalised") and cfg.seeds == (1, 2, 3)
+
+
+def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'source = "conll2003"\n\n[methods.random]\npercentage = [10]\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    assert "methods.random.percentage" in text and f"{path}:4" in text and "\n" not in text
+
+
+def test_wrong_value_in_train_config(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[finetune]\nepochs = 0\n")
+    with pytest.raises(ConfigError, match=r"c.toml:2: finetune.epochs: Input should be greater"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('label_modes = ["raw", "lower"]', "label_modes.1"),
+    ("seeds = []", "seeds"),
+    ("seeds = [1, 1]", "seeds"),
+    ('backbone = "bert"', "backbone"),
+    ("[methods.random]\npercentages = [0, 120]", "methods.random.percentages"),
+    ('[methods.uncertainty]\nscore = "median"', "methods.uncertainty.score"),
+    ('candidates = ["conll2003"]', "source domain"),
+])
+def test_bad_values(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text + "\n"))
+
+
+def test_toml_syntax_error_has_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'name = "x"\nseeds = [1,\n\n= 3\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"error: {path}:4: TOML syntax error")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_cli_exit_code_2_one_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bogus = 1\n")
+    proc = subprocess.run([sys.executable, "-m", "xner", "study", "run", str(path), "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {path}:1: bogus: Extra inputs are not permitted"
+
+
+def _cfg(text: str = "") -> object:
+    return parse_config('seeds = [1, 2]\n[methods.random]\npercentages = [0, 30, 60]\n'
+                        '[methods.similarity]\npercentages = [30]\n[methods.uncertainty]\nrounds = 2\n' + text,
+                        Path("x.toml"))
+
+
+def test_grid_shape_and_identity() -> None:
+    cfg = _cfg()
+    pre = pretrain_specs(cfg, None)  # type: ignore[arg-type]
+    assert len(pre) == 4  # 2 label modes x 2 seeds
+    specs = run_specs(cfg, "ai", ["music", "science"], ["music", "science"], None)  # type: ignore[arg-type]
+    # per (mode, seed): random 3 + similar 1 + dissimilar 1 + (uncertainty + random twin) x 2 + dft + jt
+    assert len(specs) == 2 * 2 * (3 + 2 + 4 + 2)
+    assert len({s.id for s in specs + pre}) == len(specs) + len(pre)
+    sim = next(s for s in specs if s.method == "similar")
+    dis = next(s for s in specs if s.method == "dissimilar")
+    assert sim.added_domains == ("music",) and dis.added_domains == ("science",)
+    assert all(s.finetune is not None and s.finetune.seed == s.seed for s in specs)
+    # Identity is the canonical JSON: equal content gives an equal id, any change another one.
+    again = RunSpec.model_validate_json(specs[0].canonical())
+    assert again.id == specs[0].id
+    assert specs[0].model_copy(update={"seed": 99}).id != specs[0].id
+
+
+def test_baseline_always_in_grid() -> None:
+    cfg = parse_config("[methods.random]\nenabled = false\n", Path("x.toml"))
+    specs = run_specs(cfg, "ai", ["music"], None, None)
+    assert {(s.method, s.setting) for s in specs if s.method == "random"} == {("random", 0.0)}
+
+
+def test_shipped_configs_load() -> None:
+    for name in ("quick.toml", "full.toml", "example-own-domain.toml"):
+        path = REPO / "configs" / name
+        if path.exists():
+            load_config(path)
