@@ -84,10 +84,6 @@ def _resolve_column(column: int, width: int, path: Path, line: int) -> int:
     """Absolute index of a (possibly negative) tag column; column 0 is the token."""
     index = column if column >= 0 else width + column
     if index <= 0 or index >= width:
-        if width < 2:
-            raise DataError(
-                "missing tag column: the line has only a token (expected token<TAB>tag)", path, line
-            )
         raise DataError(f"no tag column {column}: the line has {width} columns", path, line)
     return index
 
