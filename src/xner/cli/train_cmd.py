@@ -1,0 +1,320 @@
+"""``xner train`` (PTF / DFT / JT on a target domain) and ``xner predict`` (CoNLL or raw text)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from xner.errors import ConfigError, DataError
+
+_MODES = ("ptf", "dft", "jt")
+_TAG = re.compile(r"^(O|[BIESU]-\S+)$")
+_CONLL_SUFFIXES = {".conll", ".conllu", ".tsv", ".bio", ".iob", ".iob2", ".col"}
+
+
+# ----------------------------------------------------------------------------- train helpers
+
+def _load_model_config(path: Path | None) -> dict[str, Any] | None:
+    """A backbone config from a JSON or TOML file (keys as in the backbone's config class)."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except FileNotFoundError:
+        raise ConfigError("model config file not found", path) from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ConfigError(f"cannot read model config: {err}", path) from None
+    if not isinstance(data, dict):
+        raise ConfigError("model config must be a table/object of settings", path)
+    return data
+
+
+def _train_config(**values: Any) -> Any:
+    from pydantic import ValidationError
+
+    from xner.models.base import TrainConfig
+
+    try:
+        return TrainConfig(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ConfigError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str], Any]]:
+    """Yields ``make(description) -> ProgressFn``: one rich bar per training phase, on stderr."""
+    if not enabled:
+        yield lambda description: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]}  dev F1 {task.fields[f1]}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        def make(description: str) -> Callable[[int, int, float, float | None], None]:
+            tasks: list[Any] = []  # added on the first epoch: a cached pre-training shows no bar
+
+            def update(epoch: int, total: int, loss: float, dev_f1: float | None) -> None:
+                if not tasks:
+                    tasks.append(bar.add_task(description, total=total, loss="-", f1="-"))
+                f1 = f"{100 * dev_f1:.2f}" if dev_f1 is not None else "-"
+                bar.update(tasks[0], completed=epoch, total=total, loss=f"{loss:.3f}", f1=f1)
+
+            return update
+
+        yield make
+
+
+def _guard_out(out: Path) -> None:
+    """Never replace a folder that holds something other than an xner model."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "meta.json").exists())):
+        raise ConfigError("--out exists and is not an xner model folder; refusing to overwrite it", out)
+
+
+def _scores(tagger: Any, sentences: list[Any]) -> dict[str, Any] | None:
+    from xner.evaluation.metrics import entity_scores
+
+    if not sentences:
+        return None
+    pred = tagger.predict(sentences)
+    return entity_scores([list(s.tags) for s in sentences], pred).to_json()
+
+
+def _write_model(out: Path, tagger: Any, log: Path, metrics: dict[str, Any], label_map: Any) -> None:
+    from xner.api import LABEL_MAP_FILE
+    from xner.atomic import atomic_dir, write_json
+
+    with atomic_dir(out) as tmp:
+        tagger.save(tmp)
+        if log.exists():
+            shutil.copyfile(log, tmp / "train_log.jsonl")
+        write_json(tmp / "metrics.json", metrics)
+        if label_map is not None:
+            write_json(tmp / LABEL_MAP_FILE, label_map.to_json())
+
+
+# ----------------------------------------------------------------------------- train
+
+def train_command(
+    domain: Annotated[str, typer.Option("--domain", help="Target domain (a folder under the data root).")],
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
+    mode: Annotated[str, typer.Option("--mode", help="ptf (pre-train on source, fine-tune), dft (target only) or jt (joint).")] = "ptf",
+    labels: Annotated[str, typer.Option("--labels", help="raw (domain types) or normalised (PER/ORG/LOC/MISC).")] = "raw",
+    data: Annotated[Optional[Path], typer.Option("--data", help="Data root (folder of domain folders).")] = None,
+    source: Annotated[str, typer.Option("--source", help="Source domain for ptf/jt.")] = "conll2003",
+    backbone: Annotated[str, typer.Option("--backbone", help="bilstm_crf or encoder.")] = "bilstm_crf",
+    model_config: Annotated[Optional[Path], typer.Option("--model-config", help="Backbone settings, JSON or TOML.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Max epochs on the target (default 30).")] = None,
+    source_epochs: Annotated[Optional[int], typer.Option("--source-epochs", help="Max pre-training epochs (default: --epochs).")] = None,
+    patience: Annotated[Optional[int], typer.Option("--patience", help="Early-stopping patience in epochs.")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Sentences per batch.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="torch threads (0 = torch default).")] = 0,
+    o_weight: Annotated[Optional[float], typer.Option("--o-weight", help="Loss weight of the O tag (<= 1).")] = None,
+    label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised.")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache", help="Pre-trained model cache (default: user cache).")] = None,
+    source_limit: Annotated[Optional[int], typer.Option("--source-limit", help="Use only the first N source train sentences (quick checks).")] = None,
+    target_repeat: Annotated[Optional[int], typer.Option("--target-repeat", help="jt: times the target train set is repeated (default 10).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages; only the final scores line.")] = False,
+) -> None:
+    """Train a tagger for a target domain and report its dev and test entity F1."""
+    from xner.data.conll import load_domain
+    from xner.data.sources import find_data_root
+    from xner.labels.normalise import apply_label_mode, load_label_map
+    from xner.transfer.joint import DEFAULT_TARGET_REPEAT
+    from xner.transfer.pretrain_finetune import train_target
+
+    if mode not in _MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if labels not in ("raw", "normalised"):
+        raise ConfigError(f"--labels must be raw or normalised, not {labels!r}")
+    if label_map is not None and labels != "normalised":
+        raise ConfigError("--label-map needs --labels normalised")
+    if source_limit is not None and source_limit < 1:
+        raise ConfigError("--source-limit must be >= 1")
+    _guard_out(out)
+    cfg = _train_config(epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed,
+                        threads=threads, o_weight=o_weight)
+    source_cfg = cfg.model_copy(update={"epochs": source_epochs}) if source_epochs else cfg
+    if source_epochs is not None:
+        _train_config(epochs=source_epochs)  # validates the value
+    config = _load_model_config(model_config)
+    lmap = load_label_map(label_map) if labels == "normalised" else None
+    root = find_data_root(data)
+    target = load_domain(root / domain, domain)
+    src = None
+    if mode != "dft":
+        src = load_domain(root / source, source)
+        if source_limit is not None:
+            src.train = src.train[:source_limit]
+    repeat = target_repeat if target_repeat is not None else DEFAULT_TARGET_REPEAT
+    with tempfile.TemporaryDirectory(prefix="xner-train-") as work, _progress(_show_progress(quiet)) as make:
+        log = Path(work) / "train_log.jsonl"
+        tagger, result = train_target(
+            mode, src, target.train, target.dev, cfg, backbone=backbone, model_config=config,
+            label_mode=labels, label_map=lmap, cache_dir=cache, source_cfg=source_cfg,
+            target_repeat=repeat, progress=make(f"{domain} {mode}"),
+            pretrain_progress=make(f"pre-train {source}"), log_path=log,
+        )
+        dev = apply_label_mode(target.dev, labels, lmap)
+        test = apply_label_mode(target.test, labels, lmap)
+        metrics = {
+            "domain": domain, "mode": mode, "source": source if mode != "dft" else None,
+            "backbone": backbone, "label_mode": labels, "seed": seed,
+            "train_config": cfg.model_dump(), "source_train_config": source_cfg.model_dump() if src else None,
+            "model_config": config or {}, "source_limit": source_limit,
+            "target_repeat": repeat if mode == "jt" else None,
+            "fit": result.to_json(), "dev": _scores(tagger, dev), "test": _scores(tagger, test),
+        }
+        _write_model(out, tagger, log, metrics, lmap)
+    _report(metrics, out, quiet)
+
+
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+def _f1(scores: dict[str, Any] | None, key: str = "f1") -> str:
+    return "n/a" if scores is None else f"{100 * scores[key]:.2f}"
+
+
+def _report(metrics: dict[str, Any], out: Path, quiet: bool) -> None:
+    dev, test = metrics["dev"], metrics["test"]
+    typer.echo(f"{metrics['domain']} {metrics['mode']} ({metrics['label_mode']} labels): "
+               f"dev F1 {_f1(dev)}  test F1 {_f1(test)}  (strict: dev {_f1(dev, 'strict_f1')}, "
+               f"test {_f1(test, 'strict_f1')})")
+    if not quiet:
+        typer.echo(f"model written to {out}")
+
+
+# ----------------------------------------------------------------------------- predict helpers
+
+def _read_input(path: Path) -> str:
+    """The file as text (UTF-8, BOM dropped); every failure is a one-line DataError."""
+    if not path.exists():
+        raise DataError("input file not found", path)
+    if path.is_dir():
+        raise DataError("input is a folder, expected a file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"cannot read input ({err.strerror or err})", path) from None
+    if b"\x00" in data:
+        raise DataError("looks like a binary file (NUL byte), expected text", path,
+                        data.count(b"\n", 0, data.find(b"\x00")) + 1)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataError("not valid UTF-8; save the file as UTF-8", path,
+                        data.count(b"\n", 0, err.start) + 1) from None
+
+
+def _looks_like_conll(path: Path, text: str) -> bool:
+    """CoNLL by suffix, or when every non-blank line is ``token<space/tab>...TAG``."""
+    if path.suffix.lower() in _CONLL_SUFFIXES:
+        return True
+    lines = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("-DOCSTART-")]
+    return bool(lines) and all(len(f) >= 2 and _TAG.match(f[-1]) for f in lines)
+
+
+def _conll_tokens(path: Path, text: str) -> list[list[tuple[str, str]]]:
+    """Sentences of ``(token, original line)`` from the first column of a CoNLL file."""
+    sentences: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line.strip() or line.startswith("-DOCSTART-"):
+            if current:
+                sentences.append(current)
+            current = []
+            continue
+        token = line.split("\t")[0].strip() if "\t" in line else line.split()[0]
+        current.append((token, line))
+    if current:
+        sentences.append(current)
+    if not sentences:
+        raise DataError("input has no sentences", path)
+    return sentences
+
+
+def _token_entities(tokens: list[str], tags: list[str]) -> list[dict[str, Any]]:
+    from xner.api import token_entities
+
+    return [{"text": " ".join(tokens[a:b + 1]), "type": t, "token_start": a, "token_end": b + 1}
+            for t, a, b in token_entities(tags)]
+
+
+def _predict_conll(model: Any, path: Path, text: str, fmt: str) -> str:
+    sentences = _conll_tokens(path, text)
+    tags = model.predict_tokens([[tok for tok, _ in s] for s in sentences])
+    if fmt == "conll":
+        return "".join("".join(f"{line}\t{tag}\n" for (_, line), tag in zip(s, t)) + "\n"
+                       for s, t in zip(sentences, tags))
+    docs = [{"tokens": [tok for tok, _ in s], "tags": t, "entities": _token_entities([tok for tok, _ in s], t)}
+            for s, t in zip(sentences, tags)]
+    return json.dumps(docs, ensure_ascii=False, indent=2) + "\n"
+
+
+def _predict_text(model: Any, text: str, fmt: str, scores: bool) -> str:
+    (analysis,) = model.analyze([text], scores=scores and fmt == "json")
+    if fmt == "conll":
+        return "".join("".join(f"{tok.text}\t{tag}\n" for tok, tag in zip(s, t)) + "\n"
+                       for s, t in zip(analysis.sentences, analysis.tags))
+    doc = {"text": text, "entities": [e.to_json() for e in analysis.entities]}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# ----------------------------------------------------------------------------- predict
+
+def predict_command(
+    model: Annotated[Path, typer.Option("--model", help="Trained model folder.")],
+    file: Annotated[Optional[Path], typer.Argument(help="CoNLL file (tokens in the first column) or a raw-text file.", show_default=False)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="Raw text to tag instead of FILE.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="conll or json (default: conll for CoNLL input, json for text).")] = None,
+    input_kind: Annotated[str, typer.Option("--input", help="auto, conll or text: how to read FILE (auto: CoNLL if every line ends in a tag).")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write here instead of stdout.")] = None,
+    scores: Annotated[bool, typer.Option("--scores", help="JSON entities from text carry a confidence score.")] = False,
+) -> None:
+    """Tag a CoNLL file, a raw-text file or --text with a trained model."""
+    from xner.api import load_model
+    from xner.atomic import write_text
+
+    if (file is None) == (text is None):
+        raise ConfigError("give exactly one of FILE or --text")
+    if fmt not in (None, "conll", "json"):
+        raise ConfigError(f"--format must be conll or json, not {fmt!r}")
+    if input_kind not in ("auto", "conll", "text"):
+        raise ConfigError(f"--input must be auto, conll or text, not {input_kind!r}")
+    content = text if file is None else _read_input(file)
+    assert content is not None
+    is_conll = file is not None and (input_kind == "conll" or (input_kind == "auto" and _looks_like_conll(file, content)))
+    loaded = load_model(model)
+    if is_conll:
+        assert file is not None
+        result = _predict_conll(loaded, file, content, fmt or "conll")
+    else:
+        result = _predict_text(loaded, content, fmt or "json", scores)
+    if out is not None:
+        write_text(out, result)
+    else:
+        sys.stdout.write(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``predict`` to the main app."""
+    app.command("train")(train_command)
+    app.command("predict")(predict_command)
