@@ -12,6 +12,17 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _default_mode() -> int:
+    """0666 minus the process umask: what a plain ``open()`` would have given the file."""
+    return 0o666 & ~_umask()
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temp file beside ``path``; on success fsync and rename it over ``path``."""
@@ -19,6 +30,8 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp makes the file 0600; give it the permissions a normal write would.
+        os.fchmod(fd, _default_mode())
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
             handle.flush()
@@ -49,6 +62,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    os.chmod(tmp, _default_mode() | 0o111 & ~_umask())  # mkdtemp makes it 0700
     try:
         yield tmp
         if target.exists():
