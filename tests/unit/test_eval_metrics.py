@@ -141,7 +141,7 @@ TAG = st.sampled_from(["O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-MISC"])
 SENTS = st.lists(st.lists(TAG, min_size=0, max_size=8), min_size=1, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(data=st.data(), gold=SENTS)
 def test_fast_path_agrees_with_seqeval(data: st.DataObject, gold: list[list[str]]) -> None:
     pred = [data.draw(st.lists(TAG, min_size=len(g), max_size=len(g))) for g in gold]

@@ -40,6 +40,7 @@ def test_shipped_map_loads_and_only_targets_generic_types() -> None:
 def test_raw_mode_returns_sentences_unchanged() -> None:
     sents = [sent("B-band I-band O B-whatever", "music")]
     assert apply_label_mode(sents, "raw") == sents
+    assert apply_label_mode(sents, None) == sents
 
 
 def test_normalised_maps_b_and_i_and_keeps_o() -> None:

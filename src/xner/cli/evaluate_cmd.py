@@ -15,8 +15,8 @@ from xner.errors import DataError, UserError
 _HELP = (
     "Score predictions against gold tags: entity P/R/F1 (seqeval default/conlleval mode, strict "
     "IOB2 beside it), per type, and a token-level report.\n\n"
-    "  xner evaluate FILE            a CoNLL file with token ... gold predicted columns\n\n"
-    "  xner evaluate --model DIR --domain NAME [--split test]   predict with a trained model"
+    "Give either FILE, a CoNLL file with token ... gold predicted columns, or --model DIR "
+    "--domain NAME [--split test] to tag a domain split with a trained model."
 )
 
 

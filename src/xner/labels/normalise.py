@@ -178,10 +178,11 @@ def normalise_tags(tags: Sequence[str], label_map: LabelMap, domain: str = "") -
 
 
 def apply_label_mode(
-    sentences: Sequence[Sentence], mode: str, label_map: LabelMap | None = None
+    sentences: Sequence[Sentence], mode: str | None, label_map: LabelMap | None = None
 ) -> list[Sentence]:
-    """``raw``: sentences unchanged; ``normalised``: types mapped to PER/ORG/LOC/MISC."""
-    if mode == "raw":
+    """``raw`` (or None, as stored by models without a mode): sentences unchanged;
+    ``normalised``: types mapped to PER/ORG/LOC/MISC with ``label_map`` (default: shipped)."""
+    if mode is None or mode == "raw":
         return list(sentences)
     if mode != "normalised":
         raise ConfigError(f"unknown label mode {mode!r}; choose one of {', '.join(LABEL_MODES)}")
