@@ -128,6 +128,10 @@ def fit(
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    # Optional hook: a tagger may read settings it needs while batching (e.g. unk_replace).
+    configure = getattr(tagger, "configure_training", None)
+    if callable(configure):
+        configure(cfg)
     module = tagger.module
     optimizer = make_optimizer([p for p in module.parameters() if p.requires_grad], cfg)
     log = _EpochLogFile(Path(log_path) if log_path is not None else None)

@@ -1,0 +1,192 @@
+"""The BiLSTM-CRF tagger: vocabularies + labels + ``BiLSTMNet``, behind the Tagger protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from xner import __version__
+from xner.data.corpus import Sentence
+from xner.errors import ModelError
+from xner.labels.space import LabelSpace
+from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
+from xner.models.bilstm_batch import Batch, Encoded
+from xner.models.bilstm_net import BiLSTMConfig, BiLSTMNet
+from xner.models.vocab import UNK_ID, Vocabularies
+
+__all__ = ["BiLSTMCRFTagger", "BiLSTMConfig"]
+
+BACKBONE = "bilstm_crf"
+# Training batches are sorted by length within pools of this many batches: little padding,
+# yet the order still changes every epoch.
+_POOL_BATCHES = 50
+# Distinct tokens per char-CNN call at inference (bounds memory on huge inputs).
+_CHAR_CHUNK = 8192
+
+
+def _tokens(item: Sentence | Sequence[str]) -> tuple[str, ...]:
+    return item.tokens if isinstance(item, Sentence) else tuple(item)
+
+
+class BiLSTMCRFTagger:
+    """Word (lower-cased) + casing + char-CNN embeddings -> BiLSTM -> linear -> CRF."""
+
+    def __init__(self, config: BiLSTMConfig, vocab: Vocabularies, labels: LabelSpace, seed: int = 0) -> None:
+        self.config = config
+        self.vocab = vocab
+        self.labels = labels.copy()
+        self.seed = seed
+        self.label_mode: str | None = None
+        self.unk_replace = 0.0  # set from TrainConfig by ``configure_training``
+        torch.manual_seed(seed)
+        self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
+        self.net.eval()
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def create(cls, train: Sequence[Sentence], labels: LabelSpace,
+               config: BiLSTMConfig | dict[str, Any] | None = None, seed: int = 0) -> BiLSTMCRFTagger:
+        if config is None:
+            config = BiLSTMConfig()
+        elif isinstance(config, dict):
+            config = BiLSTMConfig(**config)
+        vocab = Vocabularies.build(s.tokens for s in train)
+        return cls(config, vocab, labels, seed)
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.net
+
+    # ------------------------------------------------------------ batching
+    def _encoded(self, token_lists: Sequence[Sequence[str]],
+                 tags: Sequence[Sequence[str]] | None = None) -> Encoded:
+        tag_ids = None if tags is None else [self.labels.encode(t) for t in tags]
+        return Encoded(token_lists, self.vocab, self.config.max_word_len, tag_ids)
+
+    def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,
+                train: bool) -> Iterator[Batch]:
+        """Length-sorted batches; shuffled pools and UNK replacement of singletons when ``train``."""
+        keep = [i for i, s in enumerate(sentences) if len(s) > 0]  # an empty sentence teaches nothing
+        if train:
+            order = [keep[i] for i in rng.permutation(len(keep))]
+            pool = batch_size * _POOL_BATCHES
+            groups = []
+            for start in range(0, len(order), pool):
+                chunk = sorted(order[start:start + pool], key=lambda i: -len(sentences[i]))
+                groups.extend(chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size))
+            groups = [groups[i] for i in rng.permutation(len(groups))]
+        else:
+            order = sorted(keep, key=lambda i: -len(sentences[i]))
+            groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
+        encoded = self._encoded([s.tokens for s in sentences], [s.tags for s in sentences])
+        singletons = None
+        if train and self.unk_replace > 0:
+            counts = np.bincount(encoded.word_ids[encoded.flat[:-1]], minlength=len(self.vocab.words))
+            singletons = counts == 1
+        for group in groups:
+            batch = encoded.batch(group, per_batch_chars=True)
+            if singletons is not None:
+                words = batch.words.numpy()
+                drop = singletons[words] & (rng.random(words.shape) < self.unk_replace)
+                words[drop] = UNK_ID  # in place: the tensor shares this memory
+            yield batch
+
+    def _run(self, sentences: TaggerInput) -> Iterator[tuple[Batch, torch.Tensor, list[int]]]:
+        """Inference batches with their emissions; char features computed once per distinct token."""
+        token_lists = [_tokens(s) for s in sentences]
+        encoded = self._encoded(token_lists)
+        chars, char_mask = torch.from_numpy(encoded.chars), torch.from_numpy(encoded.char_mask)
+        self.net.eval()
+        feats = torch.cat([
+            self.net.char_features(chars[i:i + _CHAR_CHUNK], char_mask[i:i + _CHAR_CHUNK])
+            for i in range(0, len(chars), _CHAR_CHUNK)
+        ])
+        order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
+        size = self.config.infer_batch
+        for start in range(0, len(order), size):
+            batch = encoded.batch(order[start:start + size], per_batch_chars=False)
+            yield batch, self.net.emissions(batch, feats), [len(token_lists[i]) for i in batch.order]
+
+    # ------------------------------------------------------------ training
+    def configure_training(self, cfg: TrainConfig) -> None:
+        """Hook called by the trainer before the first epoch."""
+        self.unk_replace = cfg.unk_replace
+
+    def loss(self, batch: Batch, o_weight: float) -> torch.Tensor:
+        return self.net.loss(batch, o_weight)
+
+    def fit(self, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
+            progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
+        from xner.training.trainer import fit
+
+        return fit(self, train, dev, cfg, progress=progress, log_path=log_path)
+
+    # ------------------------------------------------------------ inference
+    def predict(self, sentences: TaggerInput) -> list[list[str]]:
+        result: list[list[str]] = [[] for _ in sentences]
+        with torch.inference_mode():
+            for batch, emissions, _ in self._run(sentences):
+                for i, path in zip(batch.order, self.net.crf.decode(emissions, batch.mask)):
+                    result[i] = self.labels.decode(path)
+        return result
+
+    def marginals(self, sentences: TaggerInput) -> list[np.ndarray]:
+        result = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
+        with torch.inference_mode():
+            for batch, emissions, lengths in self._run(sentences):
+                probs = self.net.crf.marginals(emissions, batch.mask).numpy()
+                for row, (i, n) in enumerate(zip(batch.order, lengths)):
+                    result[i] = probs[row, :n].copy()
+        return result
+
+    # ------------------------------------------------------------ transfer
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
+        """Grow vocabularies and labels for fine-tuning; old rows and shared labels are kept."""
+        old = self.labels.tags
+        if labels.tags[: len(old)] != old:
+            raise ModelError(
+                f"new labels must extend the model's labels {old} (same tags first, in order); "
+                f"got {labels.tags}"
+            )
+        self.vocab.grow(s.tokens for s in sentences)
+        generator = torch.Generator().manual_seed(self.seed + 1)
+        self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator)
+        self.labels = labels.copy()
+
+    # ------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> None:
+        from xner.training.checkpoint import save_checkpoint
+
+        meta = {
+            "xner_version": __version__,
+            "backbone": BACKBONE,
+            "labels": self.labels.to_json(),
+            "label_mode": self.label_mode,
+            "config": self.config.model_dump(mode="json"),
+            "vocab": self.vocab.to_json(),
+            "seed": self.seed,
+        }
+        save_checkpoint(directory, dict(self.net.state_dict()), meta)
+
+    @classmethod
+    def load(cls, directory: Path) -> BiLSTMCRFTagger:
+        from xner.training.checkpoint import load_checkpoint, load_state
+
+        tensors, meta = load_checkpoint(directory)
+        path = Path(directory) / "meta.json"
+        if meta["backbone"] != BACKBONE:
+            raise ModelError(f"backbone is {meta['backbone']!r}, not {BACKBONE!r}", path)
+        try:
+            config = BiLSTMConfig(**meta["config"])
+            labels = LabelSpace.from_json(meta["labels"])
+            seed = int(meta.get("seed", 0))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelError(f"bad BiLSTM-CRF metadata: {err}", path) from err
+        tagger = cls(config, Vocabularies.from_json(meta.get("vocab")), labels, seed)
+        tagger.label_mode = meta["label_mode"]
+        load_state(tagger.net, tensors, Path(directory))
+        return tagger
