@@ -52,10 +52,9 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(err, click.ClickException):
+    except Exception as err:
+        # typer vendors its own click; its usage errors are not click.ClickException.
+        if hasattr(err, "show") and isinstance(getattr(err, "exit_code", None), int):
             err.show()
-            sys.exit(err.exit_code)
+            sys.exit(2 if err.exit_code == 2 else err.exit_code)
         raise
