@@ -134,6 +134,7 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     (["--labels", "generic"], "--labels must be raw or normalised"),
     (["--label-map", "x.toml"], "--label-map needs --labels normalised"),
     (["--epochs", "0"], "--epochs"),
+    (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),
 ])
 def test_train_bad_options_are_one_line_errors(args: list[str], message: str, data_root: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

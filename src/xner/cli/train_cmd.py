@@ -106,6 +106,24 @@ def _write_model(out: Path, tagger: Any, log: Path, metrics: dict[str, Any], lab
             write_json(tmp / LABEL_MAP_FILE, label_map.to_json())
 
 
+def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None,
+                   source_limit: int | None, out: Path) -> None:
+    """Reject bad option values before any data is read or anything is trained."""
+    from xner.models.factory import BACKBONES
+
+    if mode not in _MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if labels not in ("raw", "normalised"):
+        raise ConfigError(f"--labels must be raw or normalised, not {labels!r}")
+    if backbone not in BACKBONES:
+        raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
+    if label_map is not None and labels != "normalised":
+        raise ConfigError("--label-map needs --labels normalised")
+    if source_limit is not None and source_limit < 1:
+        raise ConfigError("--source-limit must be >= 1")
+    _guard_out(out)
+
+
 # ----------------------------------------------------------------------------- train
 
 def train_command(
@@ -138,15 +156,7 @@ def train_command(
     from xner.transfer.joint import DEFAULT_TARGET_REPEAT
     from xner.transfer.pretrain_finetune import train_target
 
-    if mode not in _MODES:
-        raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, not {mode!r}")
-    if labels not in ("raw", "normalised"):
-        raise ConfigError(f"--labels must be raw or normalised, not {labels!r}")
-    if label_map is not None and labels != "normalised":
-        raise ConfigError("--label-map needs --labels normalised")
-    if source_limit is not None and source_limit < 1:
-        raise ConfigError("--source-limit must be >= 1")
-    _guard_out(out)
+    _check_options(mode, labels, backbone, label_map, source_limit, out)
     cfg = _train_config(epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed,
                         threads=threads, o_weight=o_weight)
     source_cfg = cfg.model_copy(update={"epochs": source_epochs}) if source_epochs else cfg
@@ -173,10 +183,10 @@ def train_command(
         dev = apply_label_mode(target.dev, labels, lmap)
         test = apply_label_mode(target.test, labels, lmap)
         metrics = {
-            "domain": domain, "mode": mode, "source": source if mode != "dft" else None,
-            "backbone": backbone, "label_mode": labels, "seed": seed,
-            "train_config": cfg.model_dump(), "source_train_config": source_cfg.model_dump() if src else None,
-            "model_config": config or {}, "source_limit": source_limit,
+            "domain": domain, "mode": mode, "source": source if src else None, "backbone": backbone,
+            "label_mode": labels, "seed": seed, "train_config": cfg.model_dump(),
+            "source_train_config": source_cfg.model_dump() if mode == "ptf" else None,
+            "model_config": config or {}, "source_limit": source_limit if src else None,
             "target_repeat": repeat if mode == "jt" else None,
             "fit": result.to_json(), "dev": _scores(tagger, dev), "test": _scores(tagger, test),
         }
