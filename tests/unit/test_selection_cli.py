@@ -48,6 +48,19 @@ def test_random_writes_nested_pool_sample(root: Path, tmp_path: Path) -> None:
     assert all("-test-" not in s.tokens[1] and not s.tokens[1].startswith("ai-") for s in big)
 
 
+def test_random_from_most_similar_and_dissimilar(root: Path, tmp_path: Path) -> None:
+    from xner.data.conll import load_corpus
+    from xner.selection.similarity import distance_tables, rank_by_similarity
+
+    ranking = rank_by_similarity(distance_tables(load_corpus(root, ["ai", "music", "science"]))["euclidean"], "ai")
+    for pick, domain in (("similar", ranking[0]), ("dissimilar", ranking[-1])):
+        out = tmp_path / f"{pick}.txt"
+        text = _run("random", "--data", str(root), "--target", "ai", "--percent", "100", "--pick", pick,
+                    "--out", str(out))
+        assert f"from {domain}" in text
+        assert {s.tokens[0] for s in read_conll(out)} == {WORDS[domain].split()[2]}
+
+
 def test_random_rejects_bad_percent(root: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["select", "random", "--data", str(root), "--target", "ai", "--percent", "150",
                                       "--out", str(tmp_path / "x.txt")])

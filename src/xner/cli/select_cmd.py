@@ -1,7 +1,7 @@
 """``xner select``: the data-selection methods, each usable on its own.
 
   xner select similarity [--method tfidf|minilm] [--out DIR]   distance tables (CSV + PNG)
-  xner select random --target ai --percent 20 --seed 0 --out FILE
+  xner select random --target ai --percent 20 --seed 0 --out FILE [--pick similar|dissimilar]
   xner select uncertain --model DIR --target ai --budget N --out FILE
   xner select target --pretrained DIR                            which domain is the target
 """
@@ -68,7 +68,8 @@ def similarity_command(
         console.print(format_table(table), highlight=False, soft_wrap=True)
         if target is not None:
             ranking = rank_by_similarity(table, target)
-            console.print(f"  most similar to {target}: {', '.join(ranking)} (first = most similar)\n", highlight=False)
+            console.print(f"  most similar to {target}: {', '.join(ranking)} (first = most similar)\n",
+                          highlight=False, soft_wrap=True)
     console.print(f"wrote {len(paths)} files to {out}", highlight=False)
 
 
@@ -83,18 +84,40 @@ def random_command(
     splits: Annotated[str, typer.Option("--splits", help="Pool splits: train,dev (test never).")] = "train,dev",
     source: Annotated[str, typer.Option("--source", help="Source domain, left out of the default pool.")] = "conll2003",
     include_source: Annotated[bool, typer.Option("--include-source", help="Put the source domain in the pool too.")] = False,
+    pick: Annotated[Optional[str], typer.Option("--pick", help="similar or dissimilar: draw from the one domain most (dis)similar to the target (TF-IDF Euclidean by default).")] = None,
+    method: Annotated[str, typer.Option("--method", help="With --pick: tfidf or minilm.")] = "tfidf",
+    metric: Annotated[str, typer.Option("--metric", help="With --pick: euclidean, cosine or overlap.")] = "euclidean",
     quiet: Quiet = False,
 ) -> None:
     """Write p% of the pool (a nested seeded sample: 20% contains 10%) as CoNLL."""
     from xner.data.conll import write_conll
     from xner.selection.random_pool import nested_sample
 
+    if pick is not None:
+        domains = _picked_domain(data, target, pick, method, metric, domains, None if include_source else source)
     pool = _pool(data, target, domains, splits, include_source, source)
     sample = nested_sample(pool, percent, seed)
     write_conll(out, sample)
     if not quiet:
-        Console().print(f"wrote {len(sample)} of {len(pool)} pool sentences ({percent:g}%, seed {seed}) to {out}",
-                        highlight=False)
+        Console().print(f"wrote {len(sample)} of {len(pool)} pool sentences from {domains or 'all pool domains'} "
+                        f"({percent:g}%, seed {seed}) to {out}", highlight=False)
+
+
+def _picked_domain(data: Path | None, target: str, pick: str, method: str, metric: str,
+                   domains: str | None, source: str | None) -> str:
+    """The pool domain most similar (or dissimilar) to the target."""
+    from xner.selection.random_pool import pool_domains
+    from xner.selection.similarity import METRICS, distance_tables, rank_by_similarity
+
+    if pick not in ("similar", "dissimilar"):
+        raise ConfigError(f"--pick must be similar or dissimilar, got {pick!r}")
+    if metric not in METRICS:
+        raise ConfigError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    corpus = _corpus(data)
+    candidates = pool_domains(corpus, target, _split_list(domains), source)
+    tables = distance_tables(corpus, [target, *candidates], method)
+    ranking = rank_by_similarity(tables[metric], target)
+    return ranking[0] if pick == "similar" else ranking[-1]
 
 
 def _load_model(model: Path) -> tuple[Any, str, Any]:
