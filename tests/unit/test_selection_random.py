@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xner.data.corpus import Corpus, Domain, Sentence
 from xner.errors import ConfigError
@@ -87,3 +89,12 @@ def test_nested_sample_same_in_another_process() -> None:
                          env={"PYTHONHASHSEED": "123"}).stdout.strip()
     here = nested_sample(list(range(50)), 20, seed=7)  # type: ignore[arg-type]
     assert out == str([int(i) for i in here])
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 300), a=st.floats(0, 100), b=st.floats(0, 100), seed=st.integers(0, 2**32 - 1))
+def test_nested_property(n: int, a: float, b: float, seed: int) -> None:
+    pool = list(range(n))
+    small, big = sorted((a, b))
+    s, t = nested_sample(pool, small, seed), nested_sample(pool, big, seed)  # type: ignore[arg-type]
+    assert t[: len(s)] == s and len(set(t)) == len(t) and len(t) == round(big / 100 * n)
