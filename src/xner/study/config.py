@@ -162,12 +162,27 @@ def parse_config(text: str, path: Path) -> StudyConfig:
         raise ConfigError(f"TOML syntax error: {msg}", path, _toml_line(err)) from None
     data = _resolve_paths(data, path.parent)
     try:
-        return StudyConfig.model_validate(data)
+        cfg = StudyConfig.model_validate(data)
+        _model_class(cfg.backbone).model_validate(cfg.model)
     except ValidationError as err:
         first = err.errors()[0]
         loc = _loc(first)
+        if err.title != StudyConfig.__name__:  # the backbone's own config: keys live under [model]
+            loc = "model." + loc if loc != "(top level)" else "model"
         more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
         raise ConfigError(f"{loc}: {first['msg']}{more}", path, _key_line(text, loc)) from None
+    return cfg
+
+
+def _model_class(backbone: str) -> type[BaseModel]:
+    """The backbone's config model, imported only when a config is checked (it pulls in torch)."""
+    if backbone == "encoder":
+        from xner.models.encoder import EncoderConfig
+
+        return EncoderConfig
+    from xner.models.bilstm_net import BiLSTMConfig
+
+    return BiLSTMConfig
 
 
 def load_config(path: str | Path) -> StudyConfig:

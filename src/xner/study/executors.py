@@ -50,6 +50,9 @@ class LocalExecutor:
         self.context = context
         self._queue: list[tuple[str, TaskFn, Any]] = []
 
+    def set_context(self, context: Any) -> None:
+        self.context = context
+
     def submit(self, key: str, fn: TaskFn, arg: Any) -> None:
         self._queue.append((key, fn, arg))
 
@@ -75,6 +78,9 @@ class PoolExecutor:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx)
         return self._pool
+
+    def set_context(self, context: Any) -> None:
+        self.context = context
 
     def submit(self, key: str, fn: TaskFn, arg: Any) -> None:
         future = self._get_pool().submit(call_task, fn, arg, self.context)
@@ -134,6 +140,9 @@ class RayExecutor:
         self._remote = ray.remote(num_cpus=1, max_retries=max_retries)(call_task)
         self._context_ref = ray.put(context)
         self._refs: dict[Any, str] = {}
+
+    def set_context(self, context: Any) -> None:
+        self._context_ref = self._ray.put(context)
 
     def submit(self, key: str, fn: TaskFn, arg: Any) -> None:
         self._refs[self._remote.remote(fn, arg, self._context_ref)] = key

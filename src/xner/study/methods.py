@@ -175,8 +175,10 @@ def choose_target(arg: tuple[list[str], RunSpec], ctx: StudyContext) -> dict[str
 
     candidates, spec = arg
     choice = _choose(Path(ctx.pretrained[spec.pretrain_key]), _corpus(str(ctx.data_root)), candidates,
-                     ctx.config.finetune.model_copy(update={"seed": spec.seed}), spec.label_mode, _map(ctx))
-    rows = [{"domain": r.domain, "dev_f1": float(r.dev_f1)} for r in choice.rows]
+                     ctx.config.finetune.model_copy(update={"seed": spec.seed}), spec.label_mode, _map(ctx),
+                     source=spec.source)
+    rows = [{"domain": r.domain, "train": r.train_size, "dev": r.dev_size, "dev_f1": float(r.dev_f1)}
+            for r in choice.rows]
     return {"rows": rows, "target": choice.target}
 
 

@@ -146,7 +146,8 @@ class _Driver:
 
 def _sweep_temp_files(study_dir: Path) -> None:
     """Remove half-written files a killed driver or worker left (we hold the study lock)."""
-    leftovers = [*study_dir.glob("runs/.*.tmp"), *study_dir.glob("models/.*.tmp"), *study_dir.glob(".report.*")]
+    patterns = ("runs/.*.tmp", "models/.*.tmp", ".report.*", "pretrained/.*.tmp", "pretrained/.work.*")
+    leftovers = [p for pattern in patterns for p in study_dir.glob(pattern)]
     for tmp in leftovers:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -250,7 +251,7 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
                 progress.start()
             drv.runs(pre, backend.execute, "pre-training")
             ctx = replace(ctx, pretrained=_pretrained(store, pre))
-            ex.context = ctx
+            ex.set_context(ctx)
             target = _target(drv, cfg, ctx, candidates, pre, backend)
             pool = list(cfg.pool_domains) or [d for d in candidates if d != target]
             ranking = _ranking(drv, cfg, sorted({*names}), target, pool, backend)
