@@ -89,14 +89,20 @@ def _load(path: Path) -> list[Any]:
 
 
 def _latest_annotation(task: dict[str, Any], item: Reviewed) -> list[Any]:
-    annotations = [a for a in task.get("annotations") or []
-                   if isinstance(a, dict) and not a.get("was_cancelled")]
+    raw = task.get("annotations") or []
+    if not isinstance(raw, list):
+        raise item.fail("'annotations' must be a list (is this a Label Studio JSON export?)")
+    annotations = [a for a in raw if isinstance(a, dict) and not a.get("was_cancelled")]
     if not annotations:
         raise item.fail("no annotation: label the task in Label Studio or remove it from the file")
     result = annotations[-1].get("result")
     if not isinstance(result, list):
         raise item.fail("annotation has no 'result' list")
     return result
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> list[str]:
@@ -108,9 +114,12 @@ def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> lis
     for region in result:
         if not isinstance(region, dict) or region.get("type") != "labels":
             continue  # relations, comments and other controls carry no entity labels
-        value = region.get("value") or {}
-        start, end, names = value.get("start"), value.get("end"), value.get("labels") or []
-        if not isinstance(start, int) or not isinstance(end, int) or len(names) != 1:
+        value = region.get("value")
+        if not isinstance(value, dict):
+            raise item.fail(f"span {region.get('id', '?')} has no 'value' object")
+        start, end, names = value.get("start"), value.get("end"), value.get("labels")
+        if not _is_int(start) or not _is_int(end) or not isinstance(names, list) \
+                or len(names) != 1 or not isinstance(names[0], str):
             raise item.fail(f"span {region.get('id', '?')} needs integer start/end and exactly one label")
         kind = names[0]
         if types is not None and kind not in types:
