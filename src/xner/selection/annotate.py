@@ -64,7 +64,7 @@ class Reviewed:
 
     def fail(self, message: str, token: int | None = None) -> DataError:
         line = self.line
-        if token is not None and self.token_lines is not None and token < len(self.token_lines):
+        if token is not None and self.token_lines and 0 <= token < len(self.token_lines):
             line = self.token_lines[token]
         return DataError(self.context + message, self.path, line)
 
