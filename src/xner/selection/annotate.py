@@ -246,9 +246,11 @@ def _match(item: Reviewed, into: Path, files: dict[Path, list[Sentence]]) -> tup
         if got != want:
             raise item.fail(f"token {got!r} was changed (the data has {want!r}); edit labels only", i)
     if len(item.tokens) != len(original.tokens):
-        what = "missing" if len(item.tokens) < len(original.tokens) else "extra"
+        missing = len(item.tokens) < len(original.tokens)
+        # Point at the last token present (missing) or the first one too many (extra).
         raise item.fail(f"sentence {item.sid} has {len(item.tokens)} tokens but the data has "
-                        f"{len(original.tokens)} ({what} token)", min(len(item.tokens), len(original.tokens)) - 1)
+                        f"{len(original.tokens)} ({'missing' if missing else 'extra'} token)",
+                        len(item.tokens) - 1 if missing else len(original.tokens))
     return path, index
 
 
