@@ -61,6 +61,7 @@ class Encoded:
         self.chars = np.zeros((len(distinct), width), dtype=np.int64)
         self.char_mask = np.zeros((len(distinct), width), dtype=bool)
         self.char_mask[:, 0] = True  # an empty token pools over one (zero) padding character
+        self.char_lens = np.fromiter((max(1, len(c)) for c in char_lists), np.int64, len(char_lists))
         for row, ids in enumerate(char_lists):
             self.chars[row, : len(ids)] = ids
             self.char_mask[row, : len(ids)] = True
@@ -87,7 +88,9 @@ class Encoded:
         index = self.flat[where]
         if per_batch_chars:
             uniq, inverse = np.unique(index, return_inverse=True)
-            chars, char_mask, token_index = self.chars[uniq], self.char_mask[uniq], inverse.reshape(index.shape)
+            width = int(self.char_lens[uniq].max())  # no CNN work on columns that are all padding
+            chars, char_mask = self.chars[uniq, :width], self.char_mask[uniq, :width]
+            token_index = inverse.reshape(index.shape)
         else:
             chars, char_mask, token_index = self.chars, self.char_mask, index
         lengths_t = torch.from_numpy(lengths)

@@ -25,7 +25,7 @@ BACKBONE = "bilstm_crf"
 # yet the order still changes every epoch.
 _POOL_BATCHES = 50
 # Distinct tokens per char-CNN call at inference (bounds memory on huge inputs).
-_CHAR_CHUNK = 8192
+_CHAR_CHUNK = 2048
 
 
 def _tokens(item: Sentence | Sequence[str]) -> tuple[str, ...]:
@@ -95,16 +95,24 @@ class BiLSTMCRFTagger:
                 words[drop] = UNK_ID  # in place: the tensor shares this memory
             yield batch
 
+    def _char_table(self, encoded: Encoded) -> torch.Tensor:
+        """Char-CNN features of every distinct token, in chunks of similar length so that
+        short tokens are not padded to the longest one."""
+        by_length = torch.from_numpy(np.argsort(encoded.char_lens, kind="stable"))
+        chars, char_mask = torch.from_numpy(encoded.chars), torch.from_numpy(encoded.char_mask)
+        feats = torch.empty(len(chars), self.config.char_filters * len(self.config.char_widths))
+        for start in range(0, len(by_length), _CHAR_CHUNK):
+            rows = by_length[start:start + _CHAR_CHUNK]
+            width = int(encoded.char_lens[rows.numpy()].max())
+            feats[rows] = self.net.char_features(chars[rows, :width], char_mask[rows, :width])
+        return feats
+
     def _run(self, sentences: TaggerInput) -> Iterator[tuple[Batch, torch.Tensor, list[int]]]:
         """Inference batches with their emissions; char features computed once per distinct token."""
         token_lists = [_tokens(s) for s in sentences]
         encoded = self._encoded(token_lists)
-        chars, char_mask = torch.from_numpy(encoded.chars), torch.from_numpy(encoded.char_mask)
         self.net.eval()
-        feats = torch.cat([
-            self.net.char_features(chars[i:i + _CHAR_CHUNK], char_mask[i:i + _CHAR_CHUNK])
-            for i in range(0, len(chars), _CHAR_CHUNK)
-        ])
+        feats = self._char_table(encoded)
         order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
         size = self.config.infer_batch
         for start in range(0, len(order), size):

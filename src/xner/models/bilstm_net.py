@@ -36,7 +36,7 @@ class BiLSTMConfig(BaseModel):
     char_filters: int = Field(50, ge=1, description="CNN filters per width")
     char_widths: tuple[int, ...] = Field((3,), min_length=1)
     max_word_len: int = Field(20, ge=1, description="characters kept per token")
-    hidden: int = Field(128, ge=1, description="LSTM units per direction")
+    hidden: int = Field(100, ge=1, description="LSTM units per direction")
     layers: int = Field(1, ge=1)
     dropout: float = Field(0.5, ge=0, lt=1)
     infer_batch: int = Field(512, ge=1, description="sentences per inference batch")
