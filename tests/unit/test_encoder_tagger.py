@@ -16,6 +16,7 @@ from xner.errors import ConfigError, ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import Tagger, TrainConfig
 from xner.models.encoder import EncoderConfig, EncoderTagger, default_encoder_path, recommended_train_config
+from xner.training.checkpoint import load_tagger
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 NAMES = ["alice", "bob", "carol"]
@@ -92,6 +93,13 @@ def test_config_is_strict() -> None:
         EncoderTagger.create([], LabelSpace(), {"head": "svm"})
 
 
+@pytest.mark.parametrize("name", ["no-such-org/no-such-model", "/no/such/folder"])
+def test_unknown_encoder_fails_offline_with_one_line(name: str) -> None:
+    with pytest.raises(ModelError) as err:
+        EncoderTagger.create([], LabelSpace(), {"encoder": name})
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("head", ["softmax", "crf"])
 def test_predict_and_marginals_cover_every_token(tiny_encoder: Path, head: str) -> None:
     tagger = build(tiny_encoder, head)
@@ -153,6 +161,7 @@ def test_save_load_round_trip_needs_neither_network_nor_original(tiny_encoder: P
     assert meta["labels"] == tagger.labels.tags
     assert (tmp_path / "model" / "encoder" / "config.json").is_file()
     loaded = EncoderTagger.load(tmp_path / "model")
+    assert isinstance(load_tagger(tmp_path / "model"), EncoderTagger)  # dispatch on meta.json
     sentences = [list(s.tokens) for s in dev] + [["Alice", "went"] * 20]
     assert loaded.predict(sentences) == tagger.predict(sentences)
     for a, b in zip(loaded.marginals(sentences), tagger.marginals(sentences)):
