@@ -6,6 +6,7 @@ Every fuzzed loader must either succeed or raise the project's UserError (one li
 
 from __future__ import annotations
 
+import copy
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,3 +99,38 @@ def check_outcome(load: Callable[[], Any], names: str | None) -> str:
             assert names in message, f"the message does not name {names}: {message}"
         return "error"
     return "ok"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys / indices) into a JSON tree, the root included."""
+    out = [prefix]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        out += _paths(child, (*prefix, key))
+    return out
+
+
+@st.composite
+def json_mutations(draw: st.DrawFn, seed: Any) -> Any:
+    """The seed JSON with 1-3 nodes replaced by arbitrary JSON values (or deleted)."""
+    tree = copy.deepcopy(seed)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(tree)))
+        if not path:
+            tree = draw(json_values)
+            continue
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(json_values)
+    return tree

@@ -6,7 +6,6 @@ on success the data must still read back as valid CoNLL with the same tokens.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fuzz import FUZZ, check_outcome, fuzzed
+from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,41 +68,6 @@ def test_label_studio_import_loads_or_fails_cleanly(data: bytes) -> None:
 
 
 # ---------------------------------------------------------------- structured JSON mutations
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every path (keys / indices) into a JSON tree, the root included."""
-    out = [prefix]
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, child in items:
-        out += _paths(child, (*prefix, key))
-    return out
-
-
-@st.composite
-def json_mutations(draw: st.DrawFn, seed: Any) -> Any:
-    """The seed JSON with 1-3 nodes replaced by arbitrary JSON values (or deleted)."""
-    tree = copy.deepcopy(seed)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(tree)))
-        if not path:
-            tree = draw(json_values)
-            continue
-        parent = tree
-        for key in path[:-1]:
-            parent = parent[key]
-        if draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(json_values)
-    return tree
-
 
 # derandomize: the same examples every run. These happen to miss the known bugs pinned below
 # (random ones could hit them and make the suite flaky until they are fixed); once they are
