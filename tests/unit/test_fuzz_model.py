@@ -1,5 +1,5 @@
 """Fuzz the model loader: a saved model directory with one file mutated either loads or
-gives a one-line ModelError naming the directory; never another exception, never a hang.
+gives a one-line UserError (ModelError); never another exception, never a hang.
 
 Both backbones: a tiny BiLSTM-CRF, and an encoder tagger over a tiny random BERT.
 """
@@ -14,57 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
+from _tiny_models import save_bilstm, save_encoder, save_tiny_bert
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xner.data.corpus import Sentence
-from xner.labels.space import LabelSpace
 from xner.training.checkpoint import load_tagger
-
-TRAIN = [Sentence(("Alice", "met", "Bob", "in", "Paris", "."), ("B-PER", "O", "B-PER", "O", "B-LOC", "O"))]
-TINY_BILSTM = {"word_dim": 4, "casing_dim": 2, "char_dim": 4, "char_filters": 4, "hidden": 4}
-BERT_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "alice", "bob", "met", "in", "paris", "."]
 
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
     torch.set_num_threads(1)
-
-
-def save_bilstm(directory: Path) -> Path:
-    """A tiny BiLSTM-CRF model directory (model.safetensors + meta.json)."""
-    from xner.models.bilstm_crf import BiLSTMCRFTagger
-
-    tagger = BiLSTMCRFTagger.create(TRAIN, LabelSpace.from_sentences(TRAIN), TINY_BILSTM, seed=0)
-    tagger.label_mode = "raw"
-    tagger.save(directory)
-    return directory
-
-
-def save_tiny_bert(folder: Path) -> Path:
-    """A random 1-layer BERT with a WordPiece vocabulary, saved like a hub folder."""
-    from transformers import BertConfig, BertModel
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.txt").write_text("\n".join(BERT_VOCAB) + "\n", encoding="utf-8")
-    (folder / "tokenizer_config.json").write_text(
-        json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True}), encoding="utf-8")
-    config = BertConfig(vocab_size=len(BERT_VOCAB), hidden_size=8, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=32)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(folder))
-    return folder
-
-
-def save_encoder(directory: Path, bert: Path) -> Path:
-    """A tiny encoder tagger directory (weights, meta.json, encoder/ tokenizer + config)."""
-    from xner.models.encoder import EncoderTagger
-
-    config = {"encoder": str(bert), "max_length": 16, "window_overlap": 4, "casing_dim": 2}
-    tagger = EncoderTagger.create(TRAIN, LabelSpace.from_sentences(TRAIN), config, seed=0)
-    tagger.label_mode = "raw"
-    tagger.save(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")

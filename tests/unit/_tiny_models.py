@@ -1,0 +1,51 @@
+"""Tiny saved models of both backbones for the fuzz and untrusted-directory tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from xner.data.corpus import Sentence
+from xner.labels.space import LabelSpace
+
+TRAIN = [Sentence(("Alice", "met", "Bob", "in", "Paris", "."), ("B-PER", "O", "B-PER", "O", "B-LOC", "O"))]
+TINY_BILSTM = {"word_dim": 4, "casing_dim": 2, "char_dim": 4, "char_filters": 4, "hidden": 4}
+BERT_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "alice", "bob", "met", "in", "paris", "."]
+
+
+def save_bilstm(directory: Path) -> Path:
+    """A tiny BiLSTM-CRF model directory (model.safetensors + meta.json)."""
+    from xner.models.bilstm_crf import BiLSTMCRFTagger
+
+    tagger = BiLSTMCRFTagger.create(TRAIN, LabelSpace.from_sentences(TRAIN), TINY_BILSTM, seed=0)
+    tagger.label_mode = "raw"
+    tagger.save(directory)
+    return directory
+
+
+def save_tiny_bert(folder: Path) -> Path:
+    """A random 1-layer BERT with a WordPiece vocabulary, saved like a hub folder."""
+    from transformers import BertConfig, BertModel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(BERT_VOCAB) + "\n", encoding="utf-8")
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True}), encoding="utf-8")
+    config = BertConfig(vocab_size=len(BERT_VOCAB), hidden_size=8, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=32)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(str(folder))
+    return folder
+
+
+def save_encoder(directory: Path, bert: Path) -> Path:
+    """A tiny encoder tagger directory (weights, meta.json, encoder/ tokenizer + config)."""
+    from xner.models.encoder import EncoderTagger
+
+    config = {"encoder": str(bert), "max_length": 16, "window_overlap": 4, "casing_dim": 2}
+    tagger = EncoderTagger.create(TRAIN, LabelSpace.from_sentences(TRAIN), config, seed=0)
+    tagger.label_mode = "raw"
+    tagger.save(directory)
+    return directory
