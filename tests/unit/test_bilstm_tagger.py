@@ -156,3 +156,20 @@ def test_config_rejects_unknown_keys() -> None:
         BiLSTMConfig(hiden=3)
     tagger = BiLSTMCRFTagger.create(toy_data(), LabelSpace.from_sentences(toy_data()), {"hidden": 7})
     assert tagger.config.hidden == 7
+
+
+def test_unknown_tag_in_training_data_is_a_data_error() -> None:
+    from xner.errors import DataError
+
+    tagger, data = make_tagger()
+    odd = Sentence(("Bob",), ("B-robot",), file="x.txt", line=7)
+    with pytest.raises(DataError, match=r"x.txt:7.*B-robot"):
+        list(tagger.batches(data + [odd], 4, np.random.default_rng(0), train=True))
+
+
+def test_creating_a_tagger_leaves_the_global_rng_alone() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    make_tagger(seed=9)
+    assert torch.equal(torch.rand(3), expected)

@@ -11,7 +11,7 @@ import torch
 
 from xner import __version__
 from xner.data.corpus import Sentence
-from xner.errors import ModelError
+from xner.errors import DataError, ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
 from xner.models.bilstm_batch import Batch, Encoded
@@ -42,8 +42,9 @@ class BiLSTMCRFTagger:
         self.seed = seed
         self.label_mode: str | None = None
         self.unk_replace = 0.0  # set from TrainConfig by ``configure_training``
-        torch.manual_seed(seed)
-        self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
+        with torch.random.fork_rng():  # seeded init without disturbing the caller's RNG
+            torch.manual_seed(seed)
+            self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
         self.net.eval()
 
     # ------------------------------------------------------------ construction
@@ -63,8 +64,20 @@ class BiLSTMCRFTagger:
 
     # ------------------------------------------------------------ batching
     def _encoded(self, token_lists: Sequence[Sequence[str]],
-                 tags: Sequence[Sequence[str]] | None = None) -> Encoded:
-        tag_ids = None if tags is None else [self.labels.encode(t) for t in tags]
+                 sentences: Sequence[Sentence] | None = None) -> Encoded:
+        """Encode tokens, plus the tags of ``sentences`` when given (training / scoring)."""
+        tag_ids = None
+        if sentences is not None:
+            tag_ids = []
+            for sentence in sentences:
+                try:
+                    tag_ids.append(self.labels.encode(sentence.tags))
+                except KeyError as err:
+                    raise DataError(
+                        f"tag {err.args[0]!r} is not among the model's labels "
+                        f"({', '.join(self.labels.tags)}); adapt the model to the new labels first",
+                        sentence.file or None, sentence.line or None,
+                    ) from None
         return Encoded(token_lists, self.vocab, self.config.max_word_len, tag_ids)
 
     def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,
@@ -82,7 +95,7 @@ class BiLSTMCRFTagger:
         else:
             order = sorted(keep, key=lambda i: -len(sentences[i]))
             groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
-        encoded = self._encoded([s.tokens for s in sentences], [s.tags for s in sentences])
+        encoded = self._encoded([s.tokens for s in sentences], sentences)
         singletons = None
         if train and self.unk_replace > 0:
             counts = np.bincount(encoded.word_ids[encoded.flat[:-1]], minlength=len(self.vocab.words))
