@@ -282,9 +282,13 @@ class EncoderTagger:
 
     def fit(self, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
             progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
-        """Fine-tune encoder and head with the shared trainer (use ``recommended_train_config``)."""
+        """Fine-tune encoder and head with the shared trainer (use ``recommended_train_config``).
+        ``cfg.unk_replace`` does not apply: the subword vocabulary is the encoder's own."""
         from xner.training.trainer import fit as run_fit
 
+        if cfg.lr > 5e-4:  # TrainConfig's default (2e-3) suits the BiLSTM and wrecks an encoder
+            warnings.warn(f"lr {cfg.lr:g} is far above what fine-tuning an encoder tolerates; "
+                          "see xner.models.encoder.recommended_train_config (lr 5e-5)", stacklevel=2)
         self._fast = None
         with head_learning_rate(self.net, self.config.head_lr_multiplier):
             result = run_fit(self, train, dev, cfg, progress, log_path)
