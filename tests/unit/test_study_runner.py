@@ -158,7 +158,7 @@ def test_report_and_status_cli(done_study: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["study", "report", str(study)])
     assert result.exit_code == 0, result.output
     readme = (study / "report" / "README.md").read_text()
-    for part in ("## Target choice", "| c | 0.3000 |", "## Results", "p (paired bootstrap)",
+    for part in ("## Target choice", "| c |  |  | 0.3000 |", "## Results", "p (paired bootstrap)",
                  "curves_random.png", "similarity_raw.png", "uncertainty_raw.png", "## Best run", "confusion.png"):
         assert part in readme
     for png in ("curves_random.png", "similarity_raw.png", "uncertainty_raw.png", "confusion.png", "distances.png"):

@@ -87,6 +87,7 @@ class StudyConfig(_Strict):
     target: str = "auto"
     candidates: tuple[str, ...] = ()
     pool_domains: tuple[str, ...] = ()
+    pool_splits: tuple[Literal["train", "dev"], ...] = ("train", "dev")
     backbone: Literal["bilstm_crf", "encoder"] = "bilstm_crf"
     model: dict[str, Any] = Field(default_factory=dict)
     pretrain: TrainConfig = TrainConfig()
@@ -98,14 +99,14 @@ class StudyConfig(_Strict):
     keep_models: bool = False
     methods: Methods = Methods()
 
-    @field_validator("label_modes", "seeds", "candidates", "pool_domains")
+    @field_validator("label_modes", "seeds", "candidates", "pool_domains", "pool_splits")
     @classmethod
     def _unique(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
         if len(set(values)) != len(values):
             raise ValueError("values must not repeat")
         return values
 
-    @field_validator("label_modes", "seeds")
+    @field_validator("label_modes", "seeds", "pool_splits")
     @classmethod
     def _non_empty(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
         if not values:

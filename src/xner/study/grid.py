@@ -39,6 +39,7 @@ class RunSpec(BaseModel):
     label_map_sha256: str | None = None
     target: str | None = None
     added_domains: tuple[str, ...] = ()
+    pool_splits: tuple[str, ...] = ("train", "dev")
     pretrain: TrainConfig
     finetune: TrainConfig | None = None
     uncertainty: dict[str, Any] | None = None
@@ -85,15 +86,18 @@ def run_specs(cfg: StudyConfig, target: str, pool: list[str], ranking: list[str]
     for mode in cfg.label_modes:
         for seed in cfg.seeds:
             base = _base(cfg, mode, seed, label_map_sha)
-            base.update(target=target, finetune=cfg.finetune.model_copy(update={"seed": seed}))
+            base.update(target=target, finetune=cfg.finetune.model_copy(update={"seed": seed}),
+                        pool_splits=cfg.pool_splits)
 
             def add(method: str, setting: float, domains: list[str], **extra: Any) -> None:
                 specs.append(RunSpec(method=method, setting=float(setting),  # type: ignore[arg-type]
                                      added_domains=tuple(domains), **base, **extra))
 
             percents = sorted(set(m.random.percentages if m.random.enabled else ()) | {0.0})
+            flag = {"threshold": m.uncertainty.threshold} if m.uncertainty.enabled else None
             for p in percents:  # 0% is the baseline every p-value is taken against
-                add("random", p, pool if p else [])
+                # The baseline also flags uncertain target tokens for review (reference use (a)).
+                add("random", p, pool if p else [], **({"uncertainty": flag} if p == 0 else {}))
             if m.similarity.enabled and ranking:
                 chosen = {"similar": ranking[0], "dissimilar": ranking[-1]}
                 for which in m.similarity.which:

@@ -87,7 +87,8 @@ def _added(ctx: StudyContext, spec: RunSpec) -> list[Sentence]:
 
     if spec.setting == 0 or not spec.added_domains:
         return []
-    pool = build_pool(_corpus(str(ctx.data_root)), spec.target or "", list(spec.added_domains), source=spec.source)
+    pool = build_pool(_corpus(str(ctx.data_root)), spec.target or "", list(spec.added_domains),
+                      splits=spec.pool_splits, source=spec.source)
     return nested_sample(pool, spec.setting, spec.seed)
 
 
@@ -123,7 +124,8 @@ def _active(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     from xner.transfer.pretrain_finetune import finetune
 
     assert spec.uncertainty is not None and spec.finetune is not None
-    pool = build_pool(_corpus(str(ctx.data_root)), spec.target or "", list(spec.added_domains), source=spec.source)
+    pool = build_pool(_corpus(str(ctx.data_root)), spec.target or "", list(spec.added_domains),
+                      splits=spec.pool_splits, source=spec.source)
     pool = apply_label_mode(pool, spec.label_mode, _map(ctx))
     fits: list[Any] = []
 
@@ -146,6 +148,15 @@ def _save_model(tagger: Any, ctx: StudyContext, spec: RunSpec) -> str:
     return str(final)
 
 
+def _flags(tagger: Any, train: list[Sentence], threshold: float) -> dict[str, int]:
+    """How many target training tokens the model is unsure of (entropy above the threshold)."""
+    from xner.selection.uncertainty import flag_uncertain
+
+    flags = flag_uncertain(tagger, train, threshold)
+    return {"flagged_tokens": len(flags), "flagged_sentences": len({f.sentence for f in flags}),
+            "train_tokens": sum(len(s) for s in train)}
+
+
 def execute(spec: RunSpec, ctx: StudyContext) -> dict[str, Any]:
     """One run: train, score on the target's test split, return metrics and test predictions."""
     if spec.method == "pretrain":
@@ -165,6 +176,9 @@ def execute(spec: RunSpec, ctx: StudyContext) -> dict[str, Any]:
         "test_strict_f1": scores.strict_f1, "dev_f1": fit.best_dev_f1, "best_epoch": fit.best_epoch,
         "epochs_run": fit.epochs_run, "n_train": len(target.train) + n_added, "n_added": n_added,
     }
+    if spec.method == "random" and spec.setting == 0 and spec.uncertainty:
+        metrics.update(_flags(tagger, apply_label_mode(target.train, spec.label_mode, _map(ctx)),
+                              spec.uncertainty["threshold"]))
     model_path = _save_model(tagger, ctx, spec) if ctx.config.keep_models else None
     return {"metrics": metrics, "model_path": model_path, "predictions": {"gold": gold, "pred": pred}}
 

@@ -99,14 +99,31 @@ def _results_table(groups: list[Group], budget: int | None, names: dict[str, str
     return lines
 
 
+def _flag_lines(groups: list[Group], threshold: float | None) -> list[str]:
+    lines = []
+    for g in groups:
+        if (g.method, g.setting) == BASELINE and g.runs and g.runs[0].metrics and "flagged_tokens" in g.runs[0].metrics:
+            m = [r.metrics for r in g.runs if r.metrics]
+            tokens = sum(x["flagged_tokens"] for x in m) / len(m)
+            sents = sum(x["flagged_sentences"] for x in m) / len(m)
+            lines.append(f"- {g.label_mode}: {tokens:.1f} of {m[0]['train_tokens']} tokens in {sents:.1f} sentences "
+                         f"(mean over {len(m)} seed(s))")
+    if not lines:
+        return []
+    return [f"## Uncertain tokens in the target's training set (entropy > {threshold:g})", "",
+            "Flagged by the baseline model (PTF, 0% added); `xner annotate export` writes them for review.", "",
+            *lines, ""]
+
+
 def _target_section(store: Store, out: Path) -> list[str]:
     lines: list[str] = []
     choice = store.artefact("target_choice")
     if choice:
         lines += [f"## Target choice ({choice['label_mode']} labels, seed {choice['seed']})", "",
                   "The pre-trained source model fine-tuned on each candidate's train split, scored on its "
-                  "dev split; the worst becomes the target.", "", "| domain | dev F1 |", "|---|---|"]
-        lines += [f"| {r['domain']} | {float(r['dev_f1']):.4f} |" for r in choice["rows"]]
+                  "dev split; the worst becomes the target.", "", "| domain | train | dev | dev F1 |", "|---|---|---|---|"]
+        lines += [f"| {r['domain']} | {r.get('train', '')} | {r.get('dev', '')} | {float(r['dev_f1']):.4f} |"
+                  for r in choice["rows"]]
         lines += ["", f"Target: **{choice['target']}**", ""]
     dist = store.artefact("distances")
     if dist:
@@ -171,6 +188,8 @@ def write_report(study_dir: str | Path) -> Path:
             if groups:
                 lines += ["## Results", "", *_results_table(groups, budget, names), "", "## Figures", ""]
                 lines += _figures(groups, modes, out, names)
+                threshold = cfg.get("methods", {}).get("uncertainty", {}).get("threshold")
+                lines += _flag_lines(groups, threshold)
                 lines += _best_section(study_dir, groups, out)
             write_text(out / "README.md", "\n".join(lines).rstrip() + "\n")
     return study_dir / "report" / "README.md"
