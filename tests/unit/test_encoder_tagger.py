@@ -240,3 +240,15 @@ def test_o_weight_changes_the_loss_in_the_expected_direction(tiny_encoder: Path,
         plain, weighted = float(tagger.loss(batch, 1.0)), float(tagger.loss(batch, 0.5))
     # softmax: O tokens count half; CRF: cost-augmented partition can only grow the NLL
     assert weighted < plain if head == "softmax" else weighted > plain
+
+
+def test_adapt_is_deterministic(tiny_encoder: Path) -> None:
+    grown = LabelSpace.from_types(["location", "person"])
+    grown.add_types(["album"])
+    weights = []
+    for _ in range(2):
+        tagger = build(tiny_encoder)
+        torch.rand(3)  # whatever happened to the global RNG before must not matter
+        tagger.adapt([], grown)
+        weights.append(tagger.net.proj.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])

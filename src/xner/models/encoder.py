@@ -197,8 +197,9 @@ class EncoderTagger:
     backbone = "encoder"
 
     def __init__(self, net: EncoderNet, tokenizer: Any, labels: LabelSpace, config: EncoderConfig,
-                 label_mode: str | None = None) -> None:
+                 label_mode: str | None = None, seed: int = 0) -> None:
         self.net = net
+        self.seed = seed  # seeds fresh head rows in ``adapt`` too, so runs repeat exactly
         self.tokenizer = tokenizer
         self.labels = labels
         self.config = config
@@ -229,7 +230,7 @@ class EncoderTagger:
             torch.manual_seed(seed)
             net = EncoderNet(encoder, len(labels), cfg)
         net.eval()
-        return cls(net, tokenizer, labels.copy(), cfg)
+        return cls(net, tokenizer, labels.copy(), cfg, seed=seed)
 
     @property
     def module(self) -> nn.Module:
@@ -303,7 +304,9 @@ class EncoderTagger:
         new = len(labels)
         if new > old:
             proj = self.net.proj
-            grown = nn.Linear(proj.in_features, new)
+            with torch.random.fork_rng():  # fresh rows from the tagger's seed, global RNG untouched
+                torch.manual_seed(self.seed * 7919 + new)
+                grown = nn.Linear(proj.in_features, new)
             with torch.no_grad():
                 grown.weight[:old] = proj.weight
                 grown.bias[:old] = proj.bias
@@ -372,7 +375,7 @@ class EncoderTagger:
 
         tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         meta = {"xner_version": __version__, "backbone": self.backbone, "config": self.config.model_dump(mode="json"),
-                "labels": self.labels.to_json(), "label_mode": self.label_mode}
+                "labels": self.labels.to_json(), "label_mode": self.label_mode, "seed": self.seed}
         with atomic_dir(directory) as tmp:
             save_checkpoint(tmp, tensors, meta)
             self.tokenizer.save_pretrained(str(tmp / ENCODER_SUBDIR))
@@ -399,7 +402,8 @@ class EncoderTagger:
         net = EncoderNet(load_encoder(str(source), pretrained=False), len(labels), config)
         load_state(net, tensors, directory)
         net.eval()
-        return cls(net, tokenizer, labels, config, meta.get("label_mode"))
+        seed = meta.get("seed", 0)
+        return cls(net, tokenizer, labels, config, meta.get("label_mode"), seed if isinstance(seed, int) else 0)
 
 
 def _as_config(config: EncoderConfig | dict[str, Any] | None) -> EncoderConfig:
