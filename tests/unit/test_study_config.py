@@ -51,6 +51,10 @@ def test_wrong_value_in_train_config(tmp_path: Path) -> None:
     ("[methods.random]\npercentages = [0, 120]", "methods.random.percentages"),
     ('[methods.uncertainty]\nscore = "median"', "methods.uncertainty.score"),
     ('candidates = ["conll2003"]', "source domain"),
+    ("[model]\nhiden = 3", "model.hiden: Extra inputs"),
+    ('data_root = "~no_such_user_xner/data"', "data_root: not a usable path"),
+    ('label_map = "a\\u0000b.toml"', "label_map: not a usable path"),
+    ("[model]\nhidden = -1", "model.hidden: Input should be greater"),
 ])
 def test_bad_values(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -146,11 +146,14 @@ def _key_line(text: str, loc: str) -> int | None:
     return None
 
 
-def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+def _resolve_paths(data: dict[str, Any], base: Path, path: Path, text: str) -> dict[str, Any]:
     for key in ("data_root", "label_map"):
         value = data.get(key)
         if isinstance(value, str):
-            data[key] = None if not value else (base / Path(value).expanduser()).resolve()
+            try:
+                data[key] = None if not value else (base / Path(value).expanduser()).resolve()
+            except (RuntimeError, ValueError, OSError) as err:  # unknown ~user, NUL byte, ...
+                raise ConfigError(f"{key}: not a usable path ({err})", path, _key_line(text, key)) from None
     return data
 
 
@@ -161,7 +164,7 @@ def parse_config(text: str, path: Path) -> StudyConfig:
     except tomllib.TOMLDecodeError as err:
         msg = getattr(err, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(err))
         raise ConfigError(f"TOML syntax error: {msg}", path, _toml_line(err)) from None
-    data = _resolve_paths(data, path.parent)
+    data = _resolve_paths(data, path.parent, path, text)
     try:
         cfg = StudyConfig.model_validate(data)
         _model_class(cfg.backbone).model_validate(cfg.model)
