@@ -167,3 +167,14 @@ def test_save_checkpoint_requires_meta_keys(tmp_path: Path) -> None:
                     {"xner_version": "0", "backbone": "b", "labels": ["O"], "label_mode": None})
     tensors, meta = load_checkpoint(tmp_path / "y")
     assert torch.equal(tensors["a"], torch.arange(3.0)) and meta["shapes"] == {"a": [3]}
+
+
+@pytest.mark.parametrize("key", ["vocab", "config"])
+def test_bad_bilstm_metadata_names_meta_file(saved, tmp_path: Path, key: str) -> None:
+    _, directory = saved
+    broken = _copy(directory, tmp_path / "m")
+    meta = json.loads((broken / META).read_text())
+    meta[key] = {"nonsense": 1}
+    (broken / META).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=META):
+        load_tagger(broken)

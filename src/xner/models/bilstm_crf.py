@@ -207,7 +207,11 @@ class BiLSTMCRFTagger:
             seed = int(meta.get("seed", 0))
         except (KeyError, TypeError, ValueError) as err:
             raise ModelError(f"bad BiLSTM-CRF metadata: {err}", path) from err
-        tagger = cls(config, Vocabularies.from_json(meta.get("vocab")), labels, seed)
+        try:
+            vocab = Vocabularies.from_json(meta.get("vocab"))
+        except ModelError as err:
+            raise ModelError(err.message, path) from None
+        tagger = cls(config, vocab, labels, seed)
         tagger.label_mode = meta["label_mode"]
         load_state(tagger.net, tensors, Path(directory))
         return tagger
