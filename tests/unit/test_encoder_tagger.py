@@ -108,13 +108,14 @@ def test_predict_and_marginals_cover_every_token(tiny_encoder: Path, head: str) 
     tagger = build(tiny_encoder, head)
     assert isinstance(tagger, Tagger)
     long = ["Alice", "went", "to", "Paris"] * 12  # 48 words, far beyond 16 subwords
-    odd = ["bob", "\u200b", "\x07", "", "Rome"]  # words the tokenizer maps to nothing
+    # words the tokenizer maps to nothing, and one word longer than a whole window (26 subwords)
+    odd = ["bob", "\u200b", "\x07", "", "Rome", "qwertyuiopasdfghjklzxcvbnm", "oslo"]
     inputs = [long, odd, [], ["oslo"]]
     tags = tagger.predict(inputs)
-    assert [len(t) for t in tags] == [48, 5, 0, 1]
+    assert [len(t) for t in tags] == [48, 7, 0, 1]
     assert all(t in tagger.labels for row in tags for t in row)
     probs = tagger.marginals(inputs)
-    assert [p.shape for p in probs] == [(48, 5), (5, 5), (0, 5), (1, 5)]
+    assert [p.shape for p in probs] == [(48, 5), (7, 5), (0, 5), (1, 5)]
     for p in probs:
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-4)
 
