@@ -147,6 +147,8 @@ def fit(
         epoch_start = time.monotonic()
         loss, seen, out_of_time = _run_epoch(tagger, train, cfg, optimizer, rng, deadline)
         train_seconds = time.monotonic() - epoch_start
+        # Out of time after this epoch: score it now (it is the last) rather than start another.
+        out_of_time = out_of_time or (deadline is not None and time.monotonic() >= deadline)
         score = None
         last = epoch == cfg.epochs or out_of_time
         if dev and (epoch % cfg.eval_every == 0 or last):
