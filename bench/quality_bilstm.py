@@ -47,7 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--source-epochs", type=int, default=30, help="max epochs for pre-training and JT")
     p.add_argument("--source-patience", type=int, default=5)
     p.add_argument("--source-limit", type=int, default=None, help="first N conll2003 train sentences only")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=8,
+                   help="target batch size: 100 target sentences at 32 a batch give only 4 updates "
+                        "an epoch; 8 converged faster in a one-seed ai probe")
+    p.add_argument("--source-batch-size", type=int, default=32, help="pre-training and JT batch size")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--o-weight", type=float, default=None)
     p.add_argument("--target-repeat", type=int, default=None, help="JT: target repetitions (default: xner's)")
@@ -62,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     """What the numbers depend on; a results file with other settings is not resumed."""
     keep = ("labels", "epochs", "patience", "source_epochs", "source_patience", "source_limit",
-            "batch_size", "lr", "o_weight", "target_repeat")
+            "batch_size", "source_batch_size", "lr", "o_weight", "target_repeat")
     out = {k: getattr(args, k) for k in keep}
     out["model_config"] = json.loads(args.model_config.read_text()) if args.model_config else None
     return out
@@ -71,12 +74,13 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
 def train_configs(args: argparse.Namespace, seed: int) -> tuple[Any, Any]:
     from xner.models.base import TrainConfig
 
-    common = {"seed": seed, "threads": args.threads, "batch_size": args.batch_size}
+    common: dict[str, Any] = {"seed": seed, "threads": args.threads}
     for key in ("lr", "o_weight"):
         if getattr(args, key) is not None:
             common[key] = getattr(args, key)
-    target = TrainConfig(epochs=args.epochs, patience=args.patience, **common)
-    source = TrainConfig(epochs=args.source_epochs, patience=args.source_patience, **common)
+    target = TrainConfig(epochs=args.epochs, patience=args.patience, batch_size=args.batch_size, **common)
+    source = TrainConfig(epochs=args.source_epochs, patience=args.source_patience,
+                         batch_size=args.source_batch_size, **common)
     return target, source
 
 
