@@ -69,11 +69,7 @@ def test_label_studio_import_loads_or_fails_cleanly(data: bytes) -> None:
 
 # ---------------------------------------------------------------- structured JSON mutations
 
-# derandomize: the same examples every run. These happen to miss the known bugs pinned below
-# (random ones could hit them and make the suite flaky until they are fixed); once they are
-# fixed, drop derandomize.
-@settings(max_examples=30, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_mutations(json.loads(SEED_LS)))
 def test_label_studio_import_survives_wrong_json_types(tree: Any) -> None:
     _import(json.dumps(tree).encode(), ".json")
@@ -89,7 +85,8 @@ def _region(tree: Any) -> Any:
     return tree[0]["annotations"][0]["result"][0]
 
 
-LS_BUGS = {
+# Regression cases: each of these once raised TypeError/AttributeError in labelstudio.py.
+LS_WRONG_TYPES = {
     # _span_tags: ``kind not in types`` with an unhashable label -> TypeError
     "label is a list": lambda t: _region(t)["value"].__setitem__("labels", [["person"]]),
     # _span_tags: ``region.get("value") or {}`` then ``.get`` on a list -> AttributeError
@@ -99,7 +96,6 @@ LS_BUGS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug in selection/labelstudio.py (see LS_BUGS comments)")
-@pytest.mark.parametrize("name", sorted(LS_BUGS))
+@pytest.mark.parametrize("name", sorted(LS_WRONG_TYPES))
 def test_label_studio_wrong_types_are_data_errors(name: str) -> None:
-    _import(_ls_case(LS_BUGS[name]), ".json")
+    _import(_ls_case(LS_WRONG_TYPES[name]), ".json")

@@ -77,8 +77,6 @@ def test_encoder_mutated_file(models: dict[str, Path], data: st.DataObject, name
     _load_mutated(model, name, data.draw(fuzzed((model / name).read_bytes())))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: models/vocab.py Vocabularies.from_json raises ModelError "
-                   "without a path, and BiLSTMCRFTagger.load passes it on: the message names no file")
 def test_bad_vocabulary_error_names_the_file(models: dict[str, Path], tmp_path: Path) -> None:
     copy = tmp_path / "model"
     shutil.copytree(models["bilstm_crf"], copy)
