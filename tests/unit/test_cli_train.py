@@ -54,7 +54,7 @@ def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
 
 
 def train_args(root: Path, out: Path, *extra: str) -> list[str]:
-    return ["train", "--domain", "ai", "--data", str(root), "--out", str(out), "--epochs", "2",
+    return ["train", "--domain", "ai", "--data", str(root), "--out", str(out), "--epochs", "2", "--source-epochs", "2",
             "--model-config", str(root / "tiny.json"), "--threads", "1", "--cache", str(root / "cache"), *extra]
 
 
@@ -102,13 +102,17 @@ def test_second_ptf_run_reuses_the_cached_pretraining(
 @pytest.mark.parametrize("mode", ["dft", "jt"])
 def test_train_dft_and_jt(mode: str, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(train_args(data_root, tmp_path / mode, "--mode", mode, "--epochs", "1",
+    code, out, err = run_cli(train_args(data_root, tmp_path / mode, "--mode", mode, "--epochs", "1", "--source-epochs", "1",
                                         "--target-repeat", "2", "--quiet"), monkeypatch, capsys)
     assert code == 0, err
     assert out.startswith(f"ai {mode} (raw labels): dev F1") and out.count("\n") == 1  # quiet: one line
     labels = json.loads((tmp_path / mode / "meta.json").read_text())["labels"]
     assert ("B-organisation" in labels) == (mode == "jt")  # only JT sees the source
-    assert json.loads((tmp_path / mode / "metrics.json").read_text())["target_repeat"] == (2 if mode == "jt" else None)
+    metrics = json.loads((tmp_path / mode / "metrics.json").read_text())
+    assert metrics["target_repeat"] == (2 if mode == "jt" else None)
+    assert metrics["train_config"]["epochs"] == 1 and metrics["fit"]["epochs_run"] == 1
+    # jt runs on the source schedule (batch 32), dft on the target one (batch 8)
+    assert metrics["train_config"]["batch_size"] == (32 if mode == "jt" else 8)
 
 
 def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -134,6 +138,7 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     (["--labels", "generic"], "--labels must be raw or normalised"),
     (["--label-map", "x.toml"], "--label-map needs --labels normalised"),
     (["--epochs", "0"], "--epochs"),
+    (["--source-epochs", "0"], "--source-epochs"),
     (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),
 ])
 def test_train_bad_options_are_one_line_errors(args: list[str], message: str, data_root: Path, tmp_path: Path,

@@ -18,6 +18,10 @@ import typer
 from xner.errors import ConfigError, DataError
 
 _MODES = ("ptf", "dft", "jt")
+# Target defaults: 100 sentences at 8 a batch give 13 updates an epoch; a fresh (dft) model
+# often scores 0 dev F1 for its first ~10 epochs, so patience must outlast that.
+TARGET_EPOCHS, TARGET_PATIENCE, TARGET_BATCH = 100, 20, 8
+SOURCE_EPOCHS, SOURCE_PATIENCE = 30, 5
 _TAG = re.compile(r"^(O|[BIESU]-\S+)$")
 _CONLL_SUFFIXES = {".conll", ".conllu", ".tsv", ".bio", ".iob", ".iob2", ".col"}
 
@@ -40,7 +44,7 @@ def _load_model_config(path: Path | None) -> dict[str, Any] | None:
     return data
 
 
-def _train_config(**values: Any) -> Any:
+def _train_config(prefix: str = "", **values: Any) -> Any:
     from pydantic import ValidationError
 
     from xner.models.base import TrainConfig
@@ -49,7 +53,7 @@ def _train_config(**values: Any) -> Any:
         return TrainConfig(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as err:
         first = err.errors()[0]
-        raise ConfigError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+        raise ConfigError(f"--{prefix}{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
 
 
 @contextmanager
@@ -135,11 +139,12 @@ def train_command(
     source: Annotated[str, typer.Option("--source", help="Source domain for ptf/jt.")] = "conll2003",
     backbone: Annotated[str, typer.Option("--backbone", help="bilstm_crf or encoder.")] = "bilstm_crf",
     model_config: Annotated[Optional[Path], typer.Option("--model-config", help="Backbone settings, JSON or TOML.")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Max epochs on the target (default 30).")] = None,
-    source_epochs: Annotated[Optional[int], typer.Option("--source-epochs", help="Max pre-training epochs (default: --epochs).")] = None,
-    patience: Annotated[Optional[int], typer.Option("--patience", help="Early-stopping patience in epochs.")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Max epochs on the target (ptf fine-tuning, dft).")] = TARGET_EPOCHS,
+    patience: Annotated[int, typer.Option("--patience", help="Target early-stopping patience in epochs.")] = TARGET_PATIENCE,
+    source_epochs: Annotated[int, typer.Option("--source-epochs", help="Max epochs for pre-training and for jt (which trains on the source every epoch).")] = SOURCE_EPOCHS,
+    source_patience: Annotated[int, typer.Option("--source-patience", help="Early-stopping patience for pre-training and jt.")] = SOURCE_PATIENCE,
     lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Sentences per batch.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Target batch size (pre-training and jt use 32).")] = TARGET_BATCH,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option("--threads", help="torch threads (0 = torch default).")] = 0,
     o_weight: Annotated[Optional[float], typer.Option("--o-weight", help="Loss weight of the O tag (<= 1).")] = None,
@@ -159,9 +164,8 @@ def train_command(
     _check_options(mode, labels, backbone, label_map, source_limit, out)
     cfg = _train_config(epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed,
                         threads=threads, o_weight=o_weight)
-    source_cfg = cfg.model_copy(update={"epochs": source_epochs}) if source_epochs else cfg
-    if source_epochs is not None:
-        _train_config(epochs=source_epochs)  # validates the value
+    source_cfg = _train_config("source-", epochs=source_epochs, patience=source_patience, lr=lr, seed=seed,
+                               threads=threads, o_weight=o_weight)
     config = _load_model_config(model_config)
     lmap = load_label_map(label_map) if labels == "normalised" else None
     root = find_data_root(data)
@@ -175,7 +179,8 @@ def train_command(
     with tempfile.TemporaryDirectory(prefix="xner-train-") as work, _progress(_show_progress(quiet)) as make:
         log = Path(work) / "train_log.jsonl"
         tagger, result = train_target(
-            mode, src, target.train, target.dev, cfg, backbone=backbone, model_config=config,
+            mode, src, target.train, target.dev, source_cfg if mode == "jt" else cfg,
+            backbone=backbone, model_config=config,
             label_mode=labels, label_map=lmap, cache_dir=cache, source_cfg=source_cfg,
             target_repeat=repeat, progress=make(f"{domain} {mode}"),
             pretrain_progress=make(f"pre-train {source}"), log_path=log,
@@ -184,7 +189,8 @@ def train_command(
         test = apply_label_mode(target.test, labels, lmap)
         metrics = {
             "domain": domain, "mode": mode, "source": source if src else None, "backbone": backbone,
-            "label_mode": labels, "seed": seed, "train_config": cfg.model_dump(),
+            "label_mode": labels, "seed": seed,
+            "train_config": (source_cfg if mode == "jt" else cfg).model_dump(),
             "source_train_config": source_cfg.model_dump() if mode == "ptf" else None,
             "model_config": config or {}, "source_limit": source_limit if src else None,
             "target_repeat": repeat if mode == "jt" else None,
