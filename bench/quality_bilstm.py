@@ -57,7 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-config", type=Path, default=None, help="BiLSTM-CRF settings (JSON)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data", type=Path, default=None, help="data root (default: xner's search order)")
-    p.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "pretrained")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="pre-trained model cache (default: xner's, in the user cache folder)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality_bilstm.json")
     return p.parse_args(argv)
 
