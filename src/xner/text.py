@@ -31,8 +31,24 @@ def split_text(text: str) -> list[list[TokenSpan]]:
                 cursor = span.end
                 sentence.append(span)
             if sentence:
-                sentences.append(sentence)
+                sentences.append(_join_camel_case(text, sentence))
     return sentences
+
+
+def _join_camel_case(text: str, sentence: list[TokenSpan]) -> list[TokenSpan]:
+    """Undo syntok's split at a lower->upper case change inside a word ("LeCun" -> "Le", "Cun").
+
+    That rule is meant for a missing space after a sentence end; in NER data names such as
+    LeCun, DeepMind, iPhone or YouTube are single tokens, so touching letter pieces are rejoined.
+    """
+    out = [sentence[0]]
+    for tok in sentence[1:]:
+        prev = out[-1]
+        if prev.end == tok.start and prev.text[-1:].islower() and tok.text[:1].isupper():
+            out[-1] = TokenSpan(text[prev.start:tok.end], prev.start, tok.end)
+        else:
+            out.append(tok)
+    return out
 
 
 def _locate(text: str, value: str, offset: int, cursor: int) -> TokenSpan:

@@ -65,3 +65,13 @@ def test_locate_falls_back_when_value_not_at_offset() -> None:
     assert _locate("do it", "it", 0, 2) == TokenSpan("it", 3, 5)
     span = _locate("don't", "not", 2, 2)
     assert span.text == "n't" and (span.start, span.end) == (2, 5)
+
+
+def test_camel_case_names_stay_one_token() -> None:
+    text = "Yann LeCun used PyTorch on an iPhone at DeepMind and McDonald's."
+    tokens = [t.text for s in _check_offsets(text) for t in s]
+    for word in ("LeCun", "PyTorch", "iPhone", "DeepMind", "McDonald"):
+        assert word in tokens
+    assert "'s" in tokens
+    # Contractions and real sentence breaks are still split.
+    assert tokenize("I don't know.It rains.") == [["I", "do", "n't", "know", "."], ["It", "rains", "."]]
