@@ -66,7 +66,7 @@ class EncoderConfig(BaseModel):
     dropout: float = Field(0.1, ge=0, lt=1)
     head_lr_multiplier: float = Field(
         1.0, gt=0, description="head (linear, casing, CRF) learning rate / TrainConfig.lr (Adam)")
-    predict_batch_size: int = Field(64, ge=1)
+    predict_batch_size: int = Field(32, ge=1)
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> EncoderConfig:
@@ -359,13 +359,17 @@ class EncoderTagger:
         return out
 
     def quantize(self) -> EncoderTagger:
-        """Predict with an int8 dynamically quantised copy of every Linear layer (CPU speed).
-        Training or adapting drops the copy; ``save`` always writes the fp32 weights."""
-        from torch.ao.quantization import quantize_dynamic
+        """Predict with a copy whose encoder Linear layers are int8 (dynamic, per-channel weights;
+        per-tensor weights measured ~40% worse hidden-state error on MiniLM). The small head stays
+        fp32. Training or adapting drops the copy; ``save`` always writes the fp32 weights."""
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+        fast = copy.deepcopy(self.net).eval()
         with warnings.catch_warnings():  # torch marks torch.ao.quantization as deprecated
             warnings.simplefilter("ignore")
-            self._fast = quantize_dynamic(copy.deepcopy(self.net).eval(), {nn.Linear}, dtype=torch.qint8)
+            fast.encoder = quantize_dynamic(fast.encoder, {nn.Linear: per_channel_dynamic_qconfig},
+                                            dtype=torch.qint8)
+        self._fast = fast
         return self
 
     # --------------------------------------------------------------- save/load
