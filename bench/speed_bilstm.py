@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shlex
@@ -67,10 +68,10 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    import os
-
     return {"platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(),
-            "python": platform.python_version(), "torch": torch.__version__}
+            "python": platform.python_version(), "torch": torch.__version__,
+            # Other processes skew every number: a 1-minute load near 0 means a quiet machine.
+            "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
 
 
 def peak_rss_mib() -> float:
@@ -93,10 +94,11 @@ def train_speed(train: list, config: BiLSTMConfig, threads: int, args: argparse.
     warm = [train[i] for i in order[: 3 * args.batch_size]]
     trainer._run_epoch(tagger, warm, cfg, optimizer, rng, None)
     subset = [train[i] for i in order[: args.max_batches * args.batch_size]]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     loss, seen, _ = trainer._run_epoch(tagger, subset, cfg, optimizer, rng, None)
     seconds = time.perf_counter() - start
     return {"threads": threads, "sentences": seen, "seconds": round(seconds, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
             "sentences_per_second": round(seen / seconds, 1), "last_loss": round(loss, 4)}
 
 
@@ -104,11 +106,11 @@ def infer_speed(tagger: BiLSTMCRFTagger, sentences: list, threads: int) -> dict[
     torch.set_num_threads(threads)
     tagger.predict(sentences[:200])  # warm-up
     words = sum(len(s) for s in sentences)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     tagger.predict(sentences)
     seconds = time.perf_counter() - start
     return {"threads": threads, "sentences": len(sentences), "words": words,
-            "seconds": round(seconds, 3), "words_per_second": round(words / seconds, 1)}
+            "seconds": round(seconds, 3), "cpu_seconds": round(time.process_time() - cpu, 3), "words_per_second": round(words / seconds, 1)}
 
 
 def pretrain(domain: Any, config: BiLSTMConfig, args: argparse.Namespace) -> dict[str, Any]:
@@ -125,7 +127,8 @@ def pretrain(domain: Any, config: BiLSTMConfig, args: argparse.Namespace) -> dic
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"## BiLSTM-CRF speed ({report['date']})", "", f"Command: `{report['command']}`", "",
              f"Machine: {report['machine']['cpu']}, {report['machine']['cpus']} CPUs, "
-             f"torch {report['machine']['torch']}, {report['machine']['platform']}", "",
+             f"torch {report['machine']['torch']}, {report['machine']['platform']}, "
+             f"load average at start {report['machine']['load_average_1m_at_start']}", "",
              "| threads | train sentences/s | predict words/s |", "|---|---|---|"]
     infer = {r["threads"]: r for r in report["inference"]}
     for row in report["training"]:

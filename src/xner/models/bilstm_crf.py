@@ -126,11 +126,12 @@ class BiLSTMCRFTagger:
         encoded = self._encoded(token_lists)
         self.net.eval()
         feats = self._char_table(encoded)
+        lstm = self.net.bidirectional_lstm()
         order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
         size = self.config.infer_batch
         for start in range(0, len(order), size):
             batch = encoded.batch(order[start:start + size], per_batch_chars=False)
-            yield batch, self.net.emissions(batch, feats), [len(token_lists[i]) for i in batch.order]
+            yield batch, self.net.emissions(batch, feats, lstm), [len(token_lists[i]) for i in batch.order]
 
     # ------------------------------------------------------------ training
     def configure_training(self, cfg: TrainConfig) -> None:

@@ -33,7 +33,7 @@ class BiLSTMConfig(BaseModel):
     word_dim: int = Field(100, ge=1)
     casing_dim: int = Field(8, ge=1)
     char_dim: int = Field(30, ge=1)
-    char_filters: int = Field(50, ge=1, description="CNN filters per width")
+    char_filters: int = Field(30, ge=1, description="CNN filters per width (30 as Ma & Hovy 2016)")
     char_widths: tuple[int, ...] = Field((3,), min_length=1)
     max_word_len: int = Field(20, ge=1, description="characters kept per token")
     hidden: int = Field(100, ge=1, description="LSTM units per direction")
@@ -90,13 +90,17 @@ class BiLSTMNet(nn.Module):
             [self.words(batch.words), self.casing(batch.casing), chars[batch.token_index]], dim=2
         )
 
-    def emissions(self, batch: Batch, char_feats: Tensor | None = None) -> Tensor:
-        """(B, T, L) emission scores; the LSTM path depends on train/eval mode (same maths)."""
+    def emissions(self, batch: Batch, char_feats: Tensor | None = None,
+                  lstm: nn.LSTM | None = None) -> Tensor:
+        """(B, T, L) emission scores; the LSTM path depends on train/eval mode (same maths).
+
+        In eval mode ``lstm`` may be a ``bidirectional_lstm()`` built once for many batches.
+        """
         x = self.drop(self.inputs(batch, char_feats))
         if self.training:
             hidden = self._two_way(x, batch.reverse)
         else:
-            hidden = self._packed(x, batch.lengths)
+            hidden = self._packed(x, batch.lengths, lstm or self.bidirectional_lstm())
         return self.out(self.drop(hidden))
 
     def _two_way(self, x: Tensor, reverse: Tensor) -> Tensor:
@@ -110,8 +114,7 @@ class BiLSTMNet(nn.Module):
             x = torch.cat([forward, backward], dim=2)
         return x
 
-    def _packed(self, x: Tensor, lengths: Tensor) -> Tensor:
-        lstm = self.bidirectional_lstm()
+    def _packed(self, x: Tensor, lengths: Tensor, lstm: nn.LSTM) -> Tensor:
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=True)
         out, _ = lstm(packed)
         return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
