@@ -1,4 +1,4 @@
-"""The BiLSTM-CRF network and its batches: tensors in, emission scores out.
+"""The BiLSTM-CRF network: batches (``bilstm_batch.Batch``) in, emission scores and loss out.
 
 Kept apart from ``bilstm_crf.py`` (the Tagger: vocabularies, labels, save/load) so each
 module stays small. Speed matters on a CPU, hence:
@@ -9,12 +9,13 @@ module stays small. Speed matters on a CPU, hence:
   real token) but lets torch precompute the input projections for all steps at once, which
   trains faster than packed sequences on CPU;
 - for inference the same weights are copied into one packed bidirectional ``nn.LSTM``, which
-  is the faster path there (measured: ~25% more tokens/s with 1 thread).
+  is the faster path there (measured: ~25% more tokens/s with 1 thread, batches of 512).
 """
 
 from __future__ import annotations
 
 import math
+
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
