@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from xner.errors import UserError
 
-FUZZ = settings(max_examples=40, deadline=None,
+FUZZ = settings(max_examples=30, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TIME_BOUND_S = 10  # per example: generous for a loaded 2-core machine, tiny against a hang
 

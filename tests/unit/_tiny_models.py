@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -49,3 +53,21 @@ def save_encoder(directory: Path, bert: Path) -> Path:
     tagger.label_mode = "raw"
     tagger.save(directory)
     return directory
+
+
+@functools.lru_cache(maxsize=1)
+def shared_models() -> dict[str, Path]:
+    """Both tiny models, built once per test process (building the BERT and importing
+    transformers is the slow part); callers copy a directory before changing anything in it."""
+    root = Path(tempfile.mkdtemp(prefix="xner-tiny-models-"))
+    atexit.register(shutil.rmtree, root, True)
+    bert = save_tiny_bert(root / "bert")
+    return {"bilstm_crf": save_bilstm(root / "bilstm"), "encoder": save_encoder(root / "encoder", bert)}
+
+
+@functools.lru_cache(maxsize=1)
+def shared_bilstm() -> Path:
+    """The tiny BiLSTM-CRF alone (no transformers import), built once per test process."""
+    root = Path(tempfile.mkdtemp(prefix="xner-tiny-bilstm-"))
+    atexit.register(shutil.rmtree, root, True)
+    return save_bilstm(root / "bilstm")

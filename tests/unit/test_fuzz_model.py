@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
-from _tiny_models import save_bilstm, save_encoder, save_tiny_bert
+from _tiny_models import shared_models
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,10 +27,8 @@ def _one_thread() -> None:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("models")
-    bert = save_tiny_bert(root / "bert")
-    return {"bilstm_crf": save_bilstm(root / "bilstm"), "encoder": save_encoder(root / "encoder", bert)}
+def models() -> dict[str, Path]:
+    return shared_models()
 
 
 def _files(model: Path) -> list[str]:

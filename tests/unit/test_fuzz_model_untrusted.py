@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 from _fuzz import check_outcome
-from _tiny_models import save_bilstm, save_encoder, save_tiny_bert
+from _tiny_models import shared_models
 
 import xner.api as api
 from xner.training.checkpoint import load_tagger
@@ -62,10 +62,8 @@ def _one_thread() -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("clean")
-    bert = save_tiny_bert(root / "bert")
-    return {"bilstm_crf": save_bilstm(root / "bilstm"), "encoder": save_encoder(root / "encoder", bert)}
+def clean() -> dict[str, Path]:
+    return shared_models()
 
 
 def _hostile(clean: Path, tmp_path: Path) -> tuple[Path, Path]:
