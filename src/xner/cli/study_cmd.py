@@ -65,15 +65,16 @@ def status_command(
     listed = [r for r in rows if all_runs or r.status != "done"]
     if not listed:
         return
+    errors = any(r.error for r in listed)
     table = Table()
-    for col in ("id", "method", "setting", "labels", "seed", "status", "tries", "started", "seconds",
-                "test F1", "error"):
-        table.add_column(col)
+    cols = ["id", "run", "status", "tries", "started", "seconds", "test F1"] + (["error"] if errors else [])
+    for col in cols:
+        table.add_column(col, no_wrap=col not in ("error", "run"), min_width=len(col))
     for r in listed:
         f1 = f"{r.metrics['test_f1']:.4f}" if r.metrics and "test_f1" in r.metrics else ""
-        table.add_row(r.id[:12], r.method, f"{r.setting:g}", r.label_mode, str(r.seed), r.status,
-                      str(r.attempts), _when(r.started), f"{r.seconds:.1f}" if r.seconds else "",
-                      f1, (r.error or "").splitlines()[0][:80] if r.error else "")
+        cells = [r.id[:8], f"{r.method} {r.setting:g} {r.label_mode} s{r.seed}", r.status, str(r.attempts),
+                 _when(r.started), f"{r.seconds:.1f}" if r.seconds else "", f1]
+        table.add_row(*cells, *([(r.error or "").splitlines()[0][:80] if r.error else ""] if errors else []))
     console.print(table)
 
 
