@@ -45,7 +45,8 @@ def time_bound(seconds: float = TIME_BOUND_S) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _apply(data: bytes, op: str, where: float, extra: bytes, value: int) -> bytes:
+def apply_mutation(data: bytes, op: str, where: float, extra: bytes, value: int) -> bytes:
+    """One mutation ``op`` at relative position ``where`` (0..1) of ``data``."""
     i = int(where * len(data)) if data else 0
     if op == "flip" and data:
         i = min(i, len(data) - 1)
@@ -75,7 +76,7 @@ def mutations(draw: st.DrawFn, seed: bytes, max_ops: int = 4) -> bytes:
         where = draw(st.floats(0, 1))
         extra = draw(st.sampled_from(INVALID_UTF8))
         value = draw(st.integers(1, 255))
-        data = _apply(data, op, where, extra, value)
+        data = apply_mutation(data, op, where, extra, value)
     return data
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from xner.data.conll import read_conll
 from xner.selection.annotate import import_reviewed

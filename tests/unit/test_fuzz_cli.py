@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _fuzz import INVALID_UTF8, _apply
+from _fuzz import INVALID_UTF8, apply_mutation
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OPS = ("flip", "truncate", "nul", "utf8", "delete", "duplicate", "insert")
@@ -24,7 +24,7 @@ OPS = ("flip", "truncate", "nul", "utf8", "delete", "duplicate", "insert")
 def mutate(data: bytes, seed: int) -> bytes:
     rng = random.Random(seed)
     for _ in range(rng.randint(1, 3)):
-        data = _apply(data, rng.choice(OPS), rng.random(), rng.choice(INVALID_UTF8), rng.randint(1, 255))
+        data = apply_mutation(data, rng.choice(OPS), rng.random(), rng.choice(INVALID_UTF8), rng.randint(1, 255))
     return data
 
 
