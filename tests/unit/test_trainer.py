@@ -168,3 +168,13 @@ def test_threads_are_set() -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(old)
+
+
+def test_patience_waits_for_the_first_entity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Epochs at 0 dev F1 (a fresh model that predicts only O) do not use up the patience."""
+    data = _data()
+    scores = iter([0.0, 0.0, 0.0, 0.0, 0.4, 0.3, 0.2, 0.1])
+    monkeypatch.setattr(trainer, "dev_f1", lambda t, d: next(scores))
+    result = fit(WordTagger(data), data, data[:2], TrainConfig(epochs=8, batch_size=4, patience=2))
+    assert result.best_epoch == 5 and result.best_dev_f1 == pytest.approx(0.4)
+    assert result.epochs_run == 7
