@@ -111,6 +111,7 @@ CASES: dict[str, Case] = {
     "model: shapes disagree": model("shape_mismatch", "tensor crf.transitions has shape [5, 5], meta.json says [7, 7]"),
     "model: pickle instead of safetensors": model("pickle_weights_only", "missing weights file"),
     "model: bad vocabulary": model("bad_vocabulary", "bad vocabulary"),
+    "model: encoder without encoder/config.json": model("encoder_without_config", "the encoder config is missing"),
     "model: a file, not a folder": predict_input("model_is_a_file.txt", "expected a model folder",
                                                  model_dir="{path}"),
     "model config: not JSON": model_config("model_config_not_json.json", "cannot read model config"),
