@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "first ~10 epochs on 100 sentences, so a small patience stops it too early")
     p.add_argument("--source-epochs", type=int, default=30, help="max epochs for pre-training and JT")
     p.add_argument("--source-patience", type=int, default=5)
+    p.add_argument("--source-max-seconds", type=float, default=None,
+                   help="time budget for pre-training and for each JT run (stops between epochs)")
     p.add_argument("--source-limit", type=int, default=None, help="first N conll2003 train sentences only")
     p.add_argument("--batch-size", type=int, default=8,
                    help="target batch size: 100 target sentences at 32 a batch give only 4 updates "
@@ -65,7 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     """What the numbers depend on; a results file with other settings is not resumed."""
-    keep = ("labels", "epochs", "patience", "source_epochs", "source_patience", "source_limit",
+    keep = ("labels", "epochs", "patience", "source_epochs", "source_patience", "source_max_seconds",
+            "source_limit",
             "batch_size", "source_batch_size", "lr", "o_weight", "target_repeat")
     out = {k: getattr(args, k) for k in keep}
     out["model_config"] = json.loads(args.model_config.read_text()) if args.model_config else None
