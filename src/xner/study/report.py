@@ -88,6 +88,16 @@ def _figures(groups: list[Group], modes: list[str], out: Path, names: dict[str, 
     return lines
 
 
+def _modes_line(groups: list[Group]) -> list[str]:
+    """Raw vs normalised labels for the baseline: the comparison the reference study led with."""
+    raw, norm = _base(groups, "raw"), _base(groups, "normalised")
+    if raw is None or norm is None:
+        return []
+    ratio = f" (× {norm.mean / raw.mean:.2f})" if raw.mean > 0 else ""
+    return [f"Label normalisation, baseline (PTF, 0% added): test F1 {_pm(raw.mean, raw.std)} with raw labels, "
+            f"{_pm(norm.mean, norm.std)} with normalised labels{ratio}.", ""]
+
+
 def _results_table(groups: list[Group], budget: int | None, names: dict[str, str]) -> list[str]:
     lines = ["| label mode | method | setting | sentences added | test F1 (mean ± std) | seeds "
              "| Δ vs baseline | p (paired bootstrap) |", "|---|---|---|---|---|---|---|---|"]
@@ -186,7 +196,8 @@ def write_report(study_dir: str | Path) -> Path:
         with atomic_dir(study_dir / "report") as out:
             lines = _header(store, groups) + _target_section(store, out)
             if groups:
-                lines += ["## Results", "", *_results_table(groups, budget, names), "", "## Figures", ""]
+                lines += ["## Results", "", *_modes_line(groups), *_results_table(groups, budget, names), "",
+                          "## Figures", ""]
                 lines += _figures(groups, modes, out, names)
                 threshold = cfg.get("methods", {}).get("uncertainty", {}).get("threshold")
                 lines += _flag_lines(groups, threshold)
