@@ -57,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="torch threads for training")
     p.add_argument("--speed-sentences", type=int, default=300, help="test sentences timed for words/s")
     p.add_argument("--ablation", action="store_true", help="compare heads/casing/head lr on conll2003")
+    p.add_argument("--variants", default=None, help="ablation: comma-separated indices into ABLATIONS")
     p.add_argument("--data", type=Path, default=None, help="data root (default: xner's search order)")
     p.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "pretrained_encoder")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "encoder.json")
@@ -193,7 +194,9 @@ def run_ablation(args: argparse.Namespace, data: dict[str, Any], results: dict[s
     test = source.test[: args.source_dev_limit] if args.source_dev_limit else source.test
     for seed in range(args.seeds):
         _, source_cfg = train_configs(args, seed)
-        for name, variant in ABLATIONS.items():
+        for index, (name, variant) in enumerate(ABLATIONS.items()):
+            if args.variants and str(index) not in args.variants.split(","):
+                continue
             key = f"ablation/{name}/{seed}"
             if key in results["runs"]:
                 continue
@@ -238,6 +241,8 @@ def ablation_table(results: dict[str, Any]) -> str:
     lines = ["| variant | conll2003 test F1 | int8 | seconds |", "|---|---|---|---|"]
     for name in ABLATIONS:
         rows = [r for k, r in results["runs"].items() if k.startswith(f"ablation/{name}/")]
+        if not rows:
+            continue
         lines.append(f"| {name} | {mean_std([r['f1'] for r in rows])} | "
                      f"{mean_std([r['f1_int8'] for r in rows])} | {mean_std([r['seconds'] for r in rows])} |")
     return "\n".join(lines)

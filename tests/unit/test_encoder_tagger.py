@@ -75,7 +75,8 @@ def toy_data() -> tuple[list[Sentence], list[Sentence]]:
 
 def build(tiny_encoder: Path, head: str = "softmax", **extra: object) -> EncoderTagger:
     labels = LabelSpace.from_types(["location", "person"])
-    config = {"encoder": str(tiny_encoder), "head": head, "max_length": 16, "window_overlap": 4, **extra}
+    config = {"encoder": str(tiny_encoder), "head": head, "max_length": 16, "window_overlap": 4,
+              "head_lr_multiplier": 1.0, **extra}
     return EncoderTagger.create([], labels, config, seed=0)
 
 
