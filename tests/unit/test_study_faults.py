@@ -51,7 +51,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base / "s"
 
 
-@pytest.mark.parametrize("kill", ["db:4", "predictions:3", "run:5", "pretrain:1"])
+# Kills during pre-training and while a model is saved: tests/integration/test_study_tiny.py.
+@pytest.mark.parametrize("kill", ["db:4", "predictions:3", "run:5"])
 def test_kill_and_resume_equals_uninterrupted(reference: Path, tmp_path: Path, kill: str) -> None:
     cfg = fake.write_config(tmp_path, CONFIG)
     study = tmp_path / "s"

@@ -146,7 +146,8 @@ class _Driver:
 
 def _sweep_temp_files(study_dir: Path) -> None:
     """Remove half-written files a killed driver or worker left (we hold the study lock)."""
-    patterns = ("runs/.*.tmp", "models/.*.tmp", ".report.*", "pretrained/.*.tmp", "pretrained/.work.*")
+    patterns = ("runs/.*.tmp", "models/.*.tmp", "models/.*.old", ".report.*", "pretrained/.*.tmp",
+                "pretrained/.work.*")
     leftovers = [p for pattern in patterns for p in study_dir.glob(pattern)]
     for tmp in leftovers:
         if tmp.is_dir():
