@@ -362,9 +362,10 @@ class EncoderTagger:
         return out
 
     def quantize(self) -> EncoderTagger:
-        """Predict with a copy whose encoder Linear layers are int8 (dynamic, per-channel weights;
-        per-tensor weights measured ~40% worse hidden-state error on MiniLM). The small head stays
-        fp32. Training or adapting drops the copy; ``save`` always writes the fp32 weights."""
+        """Predict with a copy whose encoder Linear layers are int8 (dynamic, per-channel weights).
+        The small head stays fp32. On the 600-sentence conll2003 check this cost 1.7 (softmax) and
+        2.7 (CRF) test F1 points; per-tensor int8 on every Linear cost 6.3 and 4.6. Training or
+        adapting drops the copy; ``save`` always writes the fp32 weights."""
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         fast = copy.deepcopy(self.net).eval()
