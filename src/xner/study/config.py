@@ -167,7 +167,8 @@ def parse_config(text: str, path: Path) -> StudyConfig:
     data = _resolve_paths(data, path.parent, path, text)
     try:
         cfg = StudyConfig.model_validate(data)
-        _model_class(cfg.backbone).model_validate(cfg.model)
+        if cfg.model:  # importing a backbone's config pulls in torch: only when there is something to check
+            _model_class(cfg.backbone).model_validate(cfg.model)
     except ValidationError as err:
         first = err.errors()[0]
         loc = _loc(first)
