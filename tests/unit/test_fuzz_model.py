@@ -15,7 +15,7 @@ import pytest
 import torch
 from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
 from _tiny_models import shared_models
-from hypothesis import given
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 from xner.training.checkpoint import load_tagger
@@ -72,7 +72,32 @@ def test_bilstm_meta_with_wrong_json_values(models: dict[str, Path], data: st.Da
                                     "encoder/tokenizer.json", "encoder/tokenizer_config.json"]))
 def test_encoder_mutated_file(models: dict[str, Path], data: st.DataObject, name: str) -> None:
     model = models["encoder"]
-    _load_mutated(model, name, data.draw(fuzzed((model / name).read_bytes())))
+    mutated = data.draw(fuzzed((model / name).read_bytes()))
+    # Known bug, pinned by test_encoder_json_that_is_not_an_object below: leave that class of
+    # input out here so this test keeps looking for other problems. Drop the line once fixed.
+    assume(not (name.startswith("encoder/") and _json_but_not_an_object(mutated)))
+    try:
+        _load_mutated(model, name, mutated)
+    except Exception as err:  # noqa: BLE001 - the second known bug, pinned below
+        if type(err) is Exception and "did not match any variant" in str(err):
+            reject()
+        raise
+
+
+def _json_but_not_an_object(data: bytes) -> bool:
+    try:
+        return not isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
+
+
+@pytest.mark.xfail(strict=True, reason="bug: models/encoder.py load_tokenizer/load_encoder catch only "
+                   "OSError/ValueError; transformers raises AttributeError/TypeError when a tokenizer or "
+                   "config JSON file holds a number or a list (a traceback through the CLI)")
+@pytest.mark.parametrize("name", ["encoder/config.json", "encoder/tokenizer_config.json", "encoder/tokenizer.json"])
+@pytest.mark.parametrize("content", [b"1", b"[]"])
+def test_encoder_json_that_is_not_an_object(models: dict[str, Path], name: str, content: bytes) -> None:
+    _load_mutated(models["encoder"], name, content)
 
 
 def test_bad_vocabulary_error_names_the_file(models: dict[str, Path], tmp_path: Path) -> None:
@@ -82,3 +107,13 @@ def test_bad_vocabulary_error_names_the_file(models: dict[str, Path], tmp_path: 
     meta["vocab"] = {"words": ["x"], "chars": []}
     (copy / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     assert check_outcome(lambda: load_tagger(copy), str(copy)) == "error"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: models/encoder.py load_tokenizer: the tokenizers library "
+                   "raises a bare Exception ('data did not match any variant of untagged enum ...') for a "
+                   "tokenizer.json with an unknown component; it is not caught (a traceback through the CLI)")
+def test_encoder_tokenizer_with_unknown_component(models: dict[str, Path]) -> None:
+    model = models["encoder"]
+    tokenizer = json.loads((model / "encoder" / "tokenizer.json").read_text(encoding="utf-8"))
+    tokenizer["normalizer"] = {"type": "NoSuchNormalizer"}
+    _load_mutated(model, "encoder/tokenizer.json", json.dumps(tokenizer).encode())
