@@ -67,6 +67,12 @@ def test_unfinished_runs_are_redone(done_study: Path, tmp_path: Path) -> None:
     (study / "calls.log").unlink()
     run_study(done_study / "study.toml", out=study, backend=fake.BACKEND, quiet=True, report=False)
     assert len(_calls(study)) == 3
+    # A finished run whose predictions file vanished runs again too.
+    with sqlite3.connect(study / "study.db") as db:
+        path = db.execute("SELECT predictions_path FROM runs WHERE method='similar' LIMIT 1").fetchone()[0]
+    (study / path).unlink()
+    run_study(done_study / "study.toml", out=study, backend=fake.BACKEND, quiet=True, report=False)
+    assert len(_calls(study)) == 4 and (study / path).is_file()
     assert _metrics(study) == before
 
 

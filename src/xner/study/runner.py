@@ -111,7 +111,7 @@ class _Driver:
         return result.value or {}
 
     def runs(self, specs: list[RunSpec], fn: TaskFn, title: str) -> None:
-        todo = [s for s in specs if (row := self.store.get(s.id)) is None or row.status != "done"]
+        todo = [s for s in specs if not self._finished(s)]
         task = self.progress.add_task(title, total=len(specs), completed=len(specs) - len(todo)) \
             if self.progress else None
         by_id = {s.id: s for s in todo}
@@ -127,6 +127,13 @@ class _Driver:
                 self._record(by_id[run_id], result)
                 if self.progress is not None and task is not None:
                     self.progress.advance(task)
+
+    def _finished(self, spec: RunSpec) -> bool:
+        """Done, and its predictions file (if it has one) is still there."""
+        row = self.store.get(spec.id)
+        if row is None or row.status != "done":
+            return False
+        return not row.predictions_path or (self.study_dir / row.predictions_path).is_file()
 
     def _record(self, spec: RunSpec, result: TaskResult) -> None:
         if not result.ok or result.value is None:
