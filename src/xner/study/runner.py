@@ -8,7 +8,6 @@ lives in ``xner.study.methods``, tests pass fakes.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -284,9 +283,3 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
 
 def _row(spec: RunSpec) -> tuple[str, str, float, str, int, str, str]:
     return (spec.id, spec.method, spec.setting, spec.label_mode, spec.seed, spec.backbone, spec.canonical())
-
-
-def config_digest(cfg: StudyConfig) -> str:
-    """Short fingerprint of a resolved config (shown by ``study status``)."""
-    return hashlib.sha256(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:12]
-
