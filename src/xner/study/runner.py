@@ -101,10 +101,13 @@ class _Driver:
         self.store, self.study_dir, self.executor, self.progress = store, study_dir, executor, progress
         self.failed: list[str] = []
 
-    def one(self, fn: TaskFn, arg: Any) -> dict[str, Any]:
+    def one(self, fn: TaskFn, arg: Any, title: str) -> dict[str, Any]:
         """Run a single study-level task (target choice, distances) through the executor."""
+        task = self.progress.add_task(title, total=1) if self.progress else None
         self.executor.submit("task", fn, arg)
         (_, result), = self.executor.wait()
+        if self.progress is not None and task is not None:
+            self.progress.advance(task)
         if not result.ok:
             raise UserError(f"study step failed: {result.error}")
         return result.value or {}
@@ -184,7 +187,7 @@ def _target(drv: _Driver, cfg: StudyConfig, ctx: StudyContext, candidates: list[
     key = {"pretrain": spec.id, "candidates": candidates, "finetune": cfg.finetune.model_dump(mode="json")}
     stored = drv.store.artefact("target_choice")
     if stored is None or stored.get("key") != key:
-        value = drv.one(backend.choose_target, (candidates, spec))
+        value = drv.one(backend.choose_target, (candidates, spec), "target choice")
         stored = {"key": key, "label_mode": mode, "seed": cfg.seeds[0], **value}
         drv.store.put_artefact("target_choice", stored)
     return str(stored["target"])
@@ -198,7 +201,7 @@ def _ranking(drv: _Driver, cfg: StudyConfig, names: list[str], target: str, pool
     key = {"names": names, "target": target, "pool": pool, "method": sim.method, "metric": sim.metric}
     stored = drv.store.artefact("distances")
     if stored is None or stored.get("key") != key:
-        stored = {"key": key, **drv.one(backend.distances, (names, target, pool))}
+        stored = {"key": key, **drv.one(backend.distances, (names, target, pool), "distances")}
         drv.store.put_artefact("distances", stored)
     return list(stored["ranking"])
 
