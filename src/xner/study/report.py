@@ -125,6 +125,11 @@ def _flag_lines(groups: list[Group], threshold: float | None) -> list[str]:
             *lines, ""]
 
 
+def _dist(table: dict[str, Any], a: str, b: str) -> float:
+    names = table["names"]
+    return float(table["values"][names.index(a)][names.index(b)])
+
+
 def _target_section(store: Store, out: Path) -> list[str]:
     lines: list[str] = []
     choice = store.artefact("target_choice")
@@ -142,7 +147,8 @@ def _target_section(store: Store, out: Path) -> list[str]:
         plot_heatmap(table["values"], table["names"], table["names"],
                      f"{metric} distance ({dist['key']['method']})", out / "distances.png", fmt=".3f")
         lines += [f"## Domain distances ({dist['key']['method']}, {metric})", "", "![distances](distances.png)", "",
-                  f"Pool domains from most to least similar to the target: {', '.join(dist['ranking'])}", ""]
+                  "Pool domains from most to least similar to the target (distance): "
+                  + ", ".join(f"{n} ({_dist(table, dist['key']['target'], n):.3f})" for n in dist["ranking"]), ""]
     return lines
 
 
