@@ -24,8 +24,11 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run (or resume) a study; finished runs are skipped. Ends by writing the report."""
+    from xner.errors import UserError
     from xner.study.runner import run_study
 
+    if address is not None and executor != "ray":
+        raise UserError("--address only makes sense with --executor ray")
     console = Console(stderr=True, quiet=quiet)
     outcome = run_study(config, out=out, executor=executor, jobs=jobs, address=address, quiet=quiet,
                         console=console)

@@ -235,6 +235,10 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
               backend: Backend | None = None, console: Console | None = None,
               report: bool = True) -> StudyOutcome:
     """Run (or resume) the study a config describes; returns where it is and what failed."""
+    if executor not in ("local", "ray"):
+        raise UserError(f"unknown executor {executor!r} (choose local or ray)")
+    if jobs < 1:
+        raise UserError(f"--jobs must be at least 1, got {jobs}")
     config_path = Path(config_path)
     cfg = load_config(config_path)
     backend = backend or default_backend()
