@@ -228,6 +228,16 @@ def _reject_bioes(path: Path, blocks: list[_Block]) -> None:
                 )
 
 
+def _token_problem(token: str) -> str | None:
+    """Why ``token`` would not read back as itself ("" for a plain refusal), or None if it would."""
+    if not token.strip() or "\t" in token or "\n" in token or "\r" in token:
+        return ""
+    if token.startswith("-DOCSTART-"):
+        # Every xner reader (here and in `xner predict`) skips such a line as a document marker.
+        return " (a line starting with -DOCSTART- reads as a document marker)"
+    return None
+
+
 def _format_sentence(sentence: Sentence, predicted: Sequence[str] | None) -> str:
     if predicted is not None and len(predicted) != len(sentence.tokens):
         raise ValueError(
@@ -236,8 +246,9 @@ def _format_sentence(sentence: Sentence, predicted: Sequence[str] | None) -> str
         )
     lines = []
     for index, token in enumerate(sentence.tokens):
-        if not token.strip() or "\t" in token or "\n" in token or "\r" in token:
-            raise DataError(f"token {token!r} cannot be written to a CoNLL file",
+        problem = _token_problem(token)
+        if problem is not None:
+            raise DataError(f"token {token!r} cannot be written to a CoNLL file{problem}",
                             sentence.file or None, sentence.line + index if sentence.line else None)
         row = [token, sentence.tags[index]]
         if predicted is not None:
@@ -253,11 +264,16 @@ def write_conll(
 ) -> None:
     """Write ``token<TAB>gold[<TAB>pred]`` lines, a blank line after each sentence, atomically.
 
-    Sentences without tokens are skipped: a CoNLL file cannot hold them.
+    Sentences without tokens are skipped: a CoNLL file cannot hold them. A token starting
+    with ``-DOCSTART-`` is refused (DataError). When the first token starts with U+FEFF the
+    file starts with a byte-order mark, so the reader's BOM stripping leaves the token whole.
     """
     if predictions is not None and len(predictions) != len(sentences):
         raise ValueError(f"{len(predictions)} predictions for {len(sentences)} sentences")
+    first = next((s.tokens[0] for s in sentences if len(s) > 0), "")
     with atomic_open(path, "w") as handle:
+        if first.startswith("\ufeff"):
+            handle.write("\ufeff")
         for index, sentence in enumerate(sentences):
             if len(sentence) == 0:
                 continue
