@@ -230,6 +230,14 @@ def test_predict_errors_are_one_line_exit_2(case: str, ptf_model: Path, tmp_path
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_predict_quantize_on_a_bilstm_model_is_a_one_line_error(ptf_model: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["predict", "--model", str(ptf_model), "--quantize", "--text", "Hinton."],
+                             monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert err == f"error: {ptf_model}: quantize works for encoder models only, not a bilstm_crf model\n"
+
+
 def test_conll_sniffing() -> None:
     assert _looks_like_conll(Path("a.txt"), "EU\tB-ORG\nrejects\tO\n\n-DOCSTART-\tO\nx\tI-MISC\n")
     assert _looks_like_conll(Path("a.conll"), "just words\n")

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from xner.errors import ConfigError, DataError
+from xner.errors import ConfigError, DataError, ModelError
 
 _MODES = ("ptf", "dft", "jt")
-# Target defaults: 100 sentences at 8 a batch give 13 updates an epoch; a fresh (dft) model
-# often scores 0 dev F1 for its first ~10 epochs, so patience must outlast that.
+# BiLSTM-CRF target defaults: 100 sentences at 8 a batch give 13 updates an epoch; a fresh (dft)
+# model often scores 0 dev F1 for its first ~10 epochs, so patience must outlast that.
 TARGET_EPOCHS, TARGET_PATIENCE, TARGET_BATCH = 100, 20, 8
 SOURCE_EPOCHS, SOURCE_PATIENCE = 30, 5
 _TAG = re.compile(r"^(O|[BIESU]-\S+)$")
@@ -44,16 +44,77 @@ def _load_model_config(path: Path | None) -> dict[str, Any] | None:
     return data
 
 
-def _train_config(prefix: str = "", **values: Any) -> Any:
+def _train_config(make: Callable[..., Any], prefix: str, values: dict[str, Any]) -> Any:
+    """``make(**values)`` (None values dropped: the maker's default applies); a bad value is a
+    one-line ConfigError naming its option."""
     from pydantic import ValidationError
 
-    from xner.models.base import TrainConfig
-
     try:
-        return TrainConfig(**{k: v for k, v in values.items() if v is not None})
+        return make(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as err:
         first = err.errors()[0]
         raise ConfigError(f"--{prefix}{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+
+
+def train_configs(backbone: str, *, epochs: int | None = None, patience: int | None = None,
+                  batch_size: int | None = None, source_epochs: int | None = None,
+                  source_patience: int | None = None, lr: float | None = None,
+                  **common: Any) -> tuple[Any, Any]:
+    """(target, source) TrainConfigs: the options given (not None) over the backbone's defaults.
+
+    The encoder starts from ``recommended_train_config`` (AdamW, lr 5e-5, batch 16, ...) for
+    every phase: TrainConfig's own defaults suit the BiLSTM and wreck a pre-trained encoder.
+    ``common`` (seed, threads, o_weight) applies to both; the source config serves
+    pre-training (ptf) and joint training (jt).
+    """
+    make: Callable[..., Any]
+    target_base: dict[str, Any] = {}
+    source_base: dict[str, Any] = {}
+    if backbone == "encoder":
+        from xner.models.encoder import recommended_train_config
+
+        make = recommended_train_config
+    else:
+        from xner.models.base import TrainConfig
+
+        make = TrainConfig
+        target_base = {"epochs": TARGET_EPOCHS, "patience": TARGET_PATIENCE, "batch_size": TARGET_BATCH}
+        source_base = {"epochs": SOURCE_EPOCHS, "patience": SOURCE_PATIENCE}
+    given = {k: v for k, v in {"lr": lr, **common}.items() if v is not None}
+    target = {**target_base, **{k: v for k, v in {"epochs": epochs, "patience": patience,
+                                                  "batch_size": batch_size}.items() if v is not None}}
+    source = {**source_base, **{k: v for k, v in {"epochs": source_epochs,
+                                                  "patience": source_patience}.items() if v is not None}}
+    return (_train_config(make, "", {**target, **given}),
+            _train_config(make, "source-", {**source, **given}))
+
+
+def _in_hub_cache(name: str) -> bool:
+    """Whether ``name`` is a hub model already in the local cache (never asks the network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except (ImportError, ValueError):  # not a valid repo id (a path, say)
+        return False
+
+
+def check_encoder(name: str | None) -> None:
+    """Fail fast, in one line, on an encoder that cannot be loaded offline (before data or training).
+    ``None`` means the default encoder."""
+    from xner.models.encoder import DEFAULT_ENCODER, resolve_encoder
+
+    name = DEFAULT_ENCODER if name is None else name
+    folder = Path(resolve_encoder(name))  # the packaged MiniLM, a local folder, or the name itself
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelError("encoder folder has no config.json (expected a Hugging Face model folder)", folder)
+        return
+    if name.startswith(("/", ".", "~")) or Path(name).expanduser().exists():
+        raise ModelError("encoder folder not found", name)
+    if not _in_hub_cache(name):
+        raise ModelError(f"encoder {name!r}: no such folder, and no model of that name in the local "
+                         "Hugging Face cache (xner never downloads: pass a local folder)")
 
 
 @contextmanager
@@ -111,7 +172,7 @@ def _write_model(out: Path, tagger: Any, log: Path, metrics: dict[str, Any], lab
 
 
 def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None,
-                   source_limit: int | None, out: Path) -> None:
+                   source_limit: int | None, out: Path, encoder: str | None = None) -> None:
     """Reject bad option values before any data is read or anything is trained."""
     from xner.models.factory import BACKBONES
 
@@ -121,6 +182,8 @@ def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None
         raise ConfigError(f"--labels must be raw or normalised, not {labels!r}")
     if backbone not in BACKBONES:
         raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
+    if encoder is not None and backbone != "encoder":
+        raise ConfigError("--encoder needs --backbone encoder")
     if label_map is not None and labels != "normalised":
         raise ConfigError("--label-map needs --labels normalised")
     if source_limit is not None and source_limit < 1:
@@ -139,12 +202,13 @@ def train_command(
     source: Annotated[str, typer.Option("--source", help="Source domain for ptf/jt.")] = "conll2003",
     backbone: Annotated[str, typer.Option("--backbone", help="bilstm_crf or encoder.")] = "bilstm_crf",
     model_config: Annotated[Optional[Path], typer.Option("--model-config", help="Backbone settings, JSON or TOML.")] = None,
-    epochs: Annotated[int, typer.Option("--epochs", help="Max epochs on the target (ptf fine-tuning, dft).")] = TARGET_EPOCHS,
-    patience: Annotated[int, typer.Option("--patience", help="Target early-stopping patience in epochs.")] = TARGET_PATIENCE,
-    source_epochs: Annotated[int, typer.Option("--source-epochs", help="Max epochs for pre-training and for jt (which trains on the source every epoch).")] = SOURCE_EPOCHS,
-    source_patience: Annotated[int, typer.Option("--source-patience", help="Early-stopping patience for pre-training and jt.")] = SOURCE_PATIENCE,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Target batch size (pre-training and jt use 32).")] = TARGET_BATCH,
+    encoder: Annotated[Optional[str], typer.Option("--encoder", help="With --backbone encoder: a local model folder or a Hugging Face name already in the local cache (default: the packaged all-MiniLM-L6-v2).")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help=f"Max epochs on the target (ptf fine-tuning, dft); default {TARGET_EPOCHS}, encoder 10.", show_default=False)] = None,
+    patience: Annotated[Optional[int], typer.Option("--patience", help=f"Target early-stopping patience in epochs; default {TARGET_PATIENCE}, encoder 3.", show_default=False)] = None,
+    source_epochs: Annotated[Optional[int], typer.Option("--source-epochs", help=f"Max epochs for pre-training and for jt (which trains on the source every epoch); default {SOURCE_EPOCHS}, encoder 10.", show_default=False)] = None,
+    source_patience: Annotated[Optional[int], typer.Option("--source-patience", help=f"Early-stopping patience for pre-training and jt; default {SOURCE_PATIENCE}, encoder 3.", show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate of every phase; default 0.002 with Adam, encoder 5e-5 with AdamW, weight decay 0.01, clip 1.0.", show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help=f"Target batch size; default {TARGET_BATCH}, encoder 16 (pre-training and jt: 32, encoder 16).", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option("--threads", help="torch threads (0 = torch default).")] = 0,
     o_weight: Annotated[Optional[float], typer.Option("--o-weight", help="Loss weight of the O tag (<= 1).")] = None,
@@ -161,12 +225,16 @@ def train_command(
     from xner.transfer.joint import DEFAULT_TARGET_REPEAT
     from xner.transfer.pretrain_finetune import train_target
 
-    _check_options(mode, labels, backbone, label_map, source_limit, out)
-    cfg = _train_config(epochs=epochs, patience=patience, lr=lr, batch_size=batch_size, seed=seed,
-                        threads=threads, o_weight=o_weight)
-    source_cfg = _train_config("source-", epochs=source_epochs, patience=source_patience, lr=lr, seed=seed,
-                               threads=threads, o_weight=o_weight)
+    _check_options(mode, labels, backbone, label_map, source_limit, out, encoder)
+    cfg, source_cfg = train_configs(backbone, epochs=epochs, patience=patience, batch_size=batch_size,
+                                    source_epochs=source_epochs, source_patience=source_patience, lr=lr,
+                                    seed=seed, threads=threads, o_weight=o_weight)
     config = _load_model_config(model_config)
+    if encoder is not None:
+        config = {**(config or {}), "encoder": encoder}
+    name = (config or {}).get("encoder")
+    if backbone == "encoder" and (name is None or isinstance(name, str)):  # else EncoderConfig says why
+        check_encoder(name)
     lmap = load_label_map(label_map) if labels == "normalised" else None
     root = find_data_root(data)
     target = load_domain(root / domain, domain)
@@ -304,6 +372,7 @@ def predict_command(
     input_kind: Annotated[str, typer.Option("--input", help="auto, conll or text: how to read FILE (auto: CoNLL if every line ends in a tag).")] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write here instead of stdout.")] = None,
     scores: Annotated[bool, typer.Option("--scores", help="JSON entities from text carry a confidence score.")] = False,
+    quantize: Annotated[bool, typer.Option("--quantize", help="Encoder models: predict with dynamic int8 encoder weights (xner evaluate --quantize measures the F1 cost).")] = False,
 ) -> None:
     """Tag a CoNLL file, a raw-text file or --text with a trained model."""
     from xner.api import load_model
@@ -318,7 +387,7 @@ def predict_command(
     content = text if file is None else _read_input(file)
     assert content is not None
     is_conll = file is not None and (input_kind == "conll" or (input_kind == "auto" and _looks_like_conll(file, content)))
-    loaded = load_model(model)
+    loaded = load_model(model, quantize=quantize)
     if is_conll:
         assert file is not None
         result = _predict_conll(loaded, file, content, fmt or "conll")
