@@ -132,16 +132,20 @@ def _entities(text: str, sentence: list[TokenSpan], tags: list[str],
     return out
 
 
-def _read_label_mode(directory: Path) -> str | None:
+def _read_meta(directory: Path, key: str) -> Any:
     try:
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return meta.get("label_mode") if isinstance(meta, dict) else None
+    return meta.get(key) if isinstance(meta, dict) else None
 
 
-def load_model(directory: str | Path) -> Model:
-    """Load a model directory written by ``xner train`` (or any ``Tagger.save``)."""
+def load_model(directory: str | Path, quantize: bool = False) -> Model:
+    """Load a model directory written by ``xner train`` (or any ``Tagger.save``).
+
+    ``quantize``: predict with dynamic int8 weights (encoder models only; see
+    ``EncoderTagger.quantize`` for the measured F1 cost). The folder itself is not changed.
+    """
     path = Path(directory)
     if not path.exists():
         raise ModelError("model folder not found", path)
@@ -154,8 +158,20 @@ def load_model(directory: str | Path) -> Model:
     except (OSError, ValueError, KeyError, TypeError) as err:
         # A damaged folder must stay a one-line user error, whatever layer noticed it.
         raise ModelError(f"cannot load model: {type(err).__name__}: {err}", path) from None
-    label_mode = getattr(tagger, "label_mode", None) or _read_label_mode(path)
+    if quantize:
+        _quantize(tagger, path)
+    label_mode = getattr(tagger, "label_mode", None) or _read_meta(path, "label_mode")
     return Model(tagger, path, label_mode)
+
+
+def _quantize(tagger: Tagger, path: Path) -> None:
+    # Only the encoder has a measured int8 path; a BiLSTM-CRF is small and fast already, and
+    # quantising it silently would be an untested change to its predictions.
+    method = getattr(tagger, "quantize", None)
+    if not callable(method):
+        backbone = getattr(tagger, "backbone", None) or _read_meta(path, "backbone") or type(tagger).__name__
+        raise ModelError(f"quantize works for encoder models only, not a {backbone} model", path)
+    method()
 
 
 def model_label_map(model: Model) -> Any:
@@ -177,15 +193,17 @@ def evaluate_model(
     split: str,
     data_root: Path | None = None,
     label_map: Any = None,
+    quantize: bool = False,
 ) -> tuple[list[Sentence], list[list[str]]]:
-    """Gold sentences of ``domain``/``split`` in the model's label mode, and the model's tags."""
+    """Gold sentences of ``domain``/``split`` in the model's label mode, and the model's tags
+    (``quantize``: as ``load_model``, to measure what int8 prediction costs)."""
     from xner.data.conll import discover_domains, read_conll
     from xner.data.sources import find_data_root
     from xner.labels.normalise import apply_label_mode
 
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    model = load_model(model_dir)
+    model = load_model(model_dir, quantize=quantize)
     root = find_data_root(data_root)
     if not (root / domain).is_dir():
         found = ", ".join(discover_domains(root)) or "none"

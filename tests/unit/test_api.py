@@ -122,3 +122,27 @@ def test_evaluate_model_bad_domain_and_split(model_dir: Path, tmp_path: Path) ->
         api.evaluate_model(model_dir, "music", "test", data_root=root)
     with pytest.raises(ConfigError, match="unknown split"):
         api.evaluate_model(model_dir, "toy", "valid", data_root=root)
+
+
+def test_quantize_needs_a_tagger_that_can(model_dir: Path) -> None:
+    # The fake, like the BiLSTM-CRF, has no quantize(): a one-line error, not a silent no-op.
+    with pytest.raises(ModelError, match="quantize works for encoder models only, not a fake model") as info:
+        xner.load_model(model_dir, quantize=True)
+    assert "\n" not in str(info.value) and str(model_dir) in str(info.value)
+
+
+def test_quantize_is_called_once_by_load_and_evaluate(model_dir: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+
+    def load(directory: Path) -> FakeTagger:
+        tagger = FakeTagger.load(directory)
+        tagger.quantize = lambda: calls.append(tagger)  # type: ignore[attr-defined]
+        return tagger
+
+    monkeypatch.setattr(api, "load_tagger", load)
+    model = xner.load_model(model_dir, quantize=True)
+    assert calls == [model.tagger]
+    assert api.load_model(model_dir).tagger not in calls and len(calls) == 1  # default: no quantize
+    api.evaluate_model(model_dir, "toy", "test", data_root=_data_root(tmp_path), quantize=True)
+    assert len(calls) == 2

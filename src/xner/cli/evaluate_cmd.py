@@ -53,10 +53,12 @@ def _from_file(file: Path, scheme: str, label_mode: str, label_map: Path | None)
     return gold, pred
 
 
-def _from_model(model: Path, domain: str, split: str, data: Path | None) -> tuple[list[Sentence], list[list[str]]]:
+def _from_model(model: Path, domain: str, split: str, data: Path | None,
+                quantize: bool = False) -> tuple[list[Sentence], list[list[str]]]:
     from xner.api import evaluate_model
 
-    gold, pred = evaluate_model(model, domain, split, data)
+    extra = {"quantize": True} if quantize else {}  # unchanged call without it
+    gold, pred = evaluate_model(model, domain, split, data, **extra)
     return list(gold), [list(p) for p in pred]
 
 
@@ -71,6 +73,7 @@ def evaluate_command(
     scheme: Annotated[Optional[str], typer.Option("--scheme", help="Tag scheme of FILE: auto, iob1, iob2 or bioes.")] = None,
     label_mode: Annotated[Optional[str], typer.Option("--label-mode", help="raw (default) or normalised: map FILE's gold and predicted types to PER/ORG/LOC/MISC first.")] = None,
     label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --label-mode normalised (default: the shipped CrossNER map).")] = None,
+    quantize: Annotated[bool, typer.Option("--quantize", help="With --model (encoder): predict with dynamic int8 weights, to measure their F1 cost.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Score predictions: entity P/R/F1 (default + strict), per type, token report."""
@@ -78,7 +81,7 @@ def evaluate_command(
 
     _check_mode(file, model, domain,
                 for_file={"--scheme": scheme, "--label-mode": label_mode, "--label-map": label_map},
-                for_model={"--domain": domain, "--split": split, "--data": data})
+                for_model={"--domain": domain, "--split": split, "--data": data, "--quantize": quantize or None})
     if label_mode not in (None, "raw", "normalised"):
         raise _usage(f"--label-mode must be raw or normalised, not {label_mode!r}")
     if label_map is not None and label_mode != "normalised":
@@ -90,8 +93,10 @@ def evaluate_command(
         source: dict[str, Any] = {"file": str(file), "label_mode": label_mode or "raw"}
     else:
         assert model is not None and domain is not None  # checked by _check_mode
-        gold, pred = _from_model(model, domain, split or "test", data)
+        gold, pred = _from_model(model, domain, split or "test", data, quantize)
         source = {"model": str(model), "domain": domain, "split": split or "test"}
+        if quantize:
+            source["quantized"] = True
     try:
         report = evaluation_report(gold, pred)
     except ValueError as err:  # empty input or tag-count mismatch: name what was read
