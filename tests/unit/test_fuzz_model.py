@@ -15,7 +15,7 @@ import pytest
 import torch
 from _fuzz import FUZZ, check_outcome, fuzzed, json_mutations
 from _tiny_models import shared_models
-from hypothesis import assume, given, reject
+from hypothesis import given
 from hypothesis import strategies as st
 
 from xner.training.checkpoint import load_tagger
@@ -35,13 +35,17 @@ def _files(model: Path) -> list[str]:
     return sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
 
 
-def _load_mutated(model: Path, name: str, data: bytes) -> None:
+def _load_mutated(model: Path, name: str, data: bytes, names: str | None = None,
+                  expect: str | None = None) -> None:
+    """Load ``model`` with file ``name`` replaced by ``data``: a model or a one-line UserError
+    (naming ``names``, relative to the copied model folder, when given)."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "model"
         shutil.copytree(model, copy)
         (copy / name).write_bytes(data)
         # Naming the folder is checked by the catalogue; here: a one-line UserError or a model.
-        check_outcome(lambda: load_tagger(copy), None)
+        outcome = check_outcome(lambda: load_tagger(copy), str(copy / names) if names else None)
+    assert expect is None or outcome == expect
 
 
 def test_unmutated_models_load_and_predict(models: dict[str, Path]) -> None:
@@ -72,32 +76,14 @@ def test_bilstm_meta_with_wrong_json_values(models: dict[str, Path], data: st.Da
                                     "encoder/tokenizer.json", "encoder/tokenizer_config.json"]))
 def test_encoder_mutated_file(models: dict[str, Path], data: st.DataObject, name: str) -> None:
     model = models["encoder"]
-    mutated = data.draw(fuzzed((model / name).read_bytes()))
-    # Known bug, pinned by test_encoder_json_that_is_not_an_object below: leave that class of
-    # input out here so this test keeps looking for other problems. Drop the line once fixed.
-    assume(not (name.startswith("encoder/") and _json_but_not_an_object(mutated)))
-    try:
-        _load_mutated(model, name, mutated)
-    except Exception as err:  # noqa: BLE001 - the second known bug, pinned below
-        if type(err) is Exception and "did not match any variant" in str(err):
-            reject()
-        raise
+    _load_mutated(model, name, data.draw(fuzzed((model / name).read_bytes())))
 
 
-def _json_but_not_an_object(data: bytes) -> bool:
-    try:
-        return not isinstance(json.loads(data), dict)
-    except ValueError:
-        return False
-
-
-@pytest.mark.xfail(strict=True, reason="bug: models/encoder.py load_tokenizer/load_encoder catch only "
-                   "OSError/ValueError; transformers raises AttributeError/TypeError when a tokenizer or "
-                   "config JSON file holds a number or a list (a traceback through the CLI)")
+# Regressions: transformers raised AttributeError/TypeError for these, a traceback through the CLI.
 @pytest.mark.parametrize("name", ["encoder/config.json", "encoder/tokenizer_config.json", "encoder/tokenizer.json"])
 @pytest.mark.parametrize("content", [b"1", b"[]"])
 def test_encoder_json_that_is_not_an_object(models: dict[str, Path], name: str, content: bytes) -> None:
-    _load_mutated(models["encoder"], name, content)
+    _load_mutated(models["encoder"], name, content, names=name, expect="error")
 
 
 def test_bad_vocabulary_error_names_the_file(models: dict[str, Path], tmp_path: Path) -> None:
@@ -109,11 +95,11 @@ def test_bad_vocabulary_error_names_the_file(models: dict[str, Path], tmp_path: 
     assert check_outcome(lambda: load_tagger(copy), str(copy)) == "error"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: models/encoder.py load_tokenizer: the tokenizers library "
-                   "raises a bare Exception ('data did not match any variant of untagged enum ...') for a "
-                   "tokenizer.json with an unknown component; it is not caught (a traceback through the CLI)")
 def test_encoder_tokenizer_with_unknown_component(models: dict[str, Path]) -> None:
+    """Regression: the tokenizers library raises a bare Exception ('data did not match any variant
+    of untagged enum ...'); it must become a ModelError naming tokenizer.json."""
     model = models["encoder"]
     tokenizer = json.loads((model / "encoder" / "tokenizer.json").read_text(encoding="utf-8"))
     tokenizer["normalizer"] = {"type": "NoSuchNormalizer"}
-    _load_mutated(model, "encoder/tokenizer.json", json.dumps(tokenizer).encode())
+    _load_mutated(model, "encoder/tokenizer.json", json.dumps(tokenizer).encode(),
+                  names="encoder/tokenizer.json", expect="error")

