@@ -84,7 +84,7 @@ def train_configs(args: argparse.Namespace, seed: int) -> tuple[Any, Any]:
             common[key] = getattr(args, key)
     target = TrainConfig(epochs=args.epochs, patience=args.patience, batch_size=args.batch_size, **common)
     source = TrainConfig(epochs=args.source_epochs, patience=args.source_patience,
-                         batch_size=args.source_batch_size, **common)
+                         batch_size=args.source_batch_size, max_seconds=args.source_max_seconds, **common)
     return target, source
 
 
