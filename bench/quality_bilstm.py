@@ -62,7 +62,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cache", type=Path, default=None,
                    help="pre-trained model cache (default: xner's, in the user cache folder)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality_bilstm.json")
+    p.add_argument("--merge", type=Path, nargs="+", default=None,
+                   help="train nothing: print the tables of these result files together")
     return p.parse_args(argv)
+
+
+def print_merged(paths: list[Path], domains: list[str]) -> None:
+    """One table from several result files (e.g. PTF/DFT and JT run as separate processes)."""
+    runs: list[dict[str, Any]] = []
+    for path in paths:
+        result = json.loads(path.read_text())
+        print(f"{path}: {result['command']}\n  settings {json.dumps(result['settings'], sort_keys=True)}\n"
+              f"  last update {result['date']}; {result['machine']}, {result['threads']} threads")
+        runs += result["runs"]
+    modes = [m for m in MODES if any(r["mode"] == m for r in runs)]
+    summary = summarise(runs, domains, modes)
+    counts = {m: len({r["seed"] for r in runs if r["mode"] == m}) for m in modes}
+    print(f"\nseeds per mode: {counts}\n\nTest entity F1 (seqeval default mode, micro), mean ± std over seeds:\n")
+    print(markdown(summary, domains, modes, "f1"))
+    print("\nStrict IOB2 entity F1:\n")
+    print(markdown(summary, domains, modes, "strict_f1"))
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     modes = [m for m in args.modes.split(",") if m]
     if bad := [m for m in modes if m not in MODES]:
         sys.exit(f"error: unknown mode(s) {', '.join(bad)}")
+    if args.merge:
+        print_merged(args.merge, domains)
+        return
     data = load_data(args, domains)
     settings = settings_of(args)
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
