@@ -1,1 +1,1 @@
-"""xner.evaluation"""
+"""Scores (seqeval entity F1, token report, confusion matrix) and plots."""

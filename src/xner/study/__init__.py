@@ -1,1 +1,1 @@
-"""xner.study"""
+"""A study: a grid of runs from a TOML config, stored in SQLite, resumable, summarised in a report."""
