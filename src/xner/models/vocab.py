@@ -21,25 +21,32 @@ CASINGS: tuple[str, ...] = (
 )
 
 
+_CASE = {name: i for i, name in enumerate(CASINGS)}
+
+
+def _is_symbol(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
+
+
 def casing(word: str) -> int:
-    """Index into CASINGS of the word's shape."""
+    """Index into CASINGS of the word's shape (called once per distinct token: keep it cheap)."""
     if not word:
-        return CASINGS.index("other")
+        return _CASE["other"]
     if word.isdigit() or _is_number(word):
-        return CASINGS.index("numeric")
+        return _CASE["numeric"]
     if any(c.isdigit() for c in word):
-        return CASINGS.index("has_digit")
-    if all(unicodedata.category(c).startswith("P") or unicodedata.category(c).startswith("S") for c in word):
-        return CASINGS.index("punct")
+        return _CASE["has_digit"]
     if word.islower():
-        return CASINGS.index("lower")
+        return _CASE["lower"]
     if word.isupper():
-        return CASINGS.index("all_caps")
+        return _CASE["all_caps"]
+    if all(map(_is_symbol, word)):
+        return _CASE["punct"]
     if word[0].isupper() and (len(word) == 1 or word[1:].islower() or not any(c.isupper() for c in word[1:])):
-        return CASINGS.index("upper_initial")
+        return _CASE["upper_initial"]
     if any(c.isupper() for c in word):
-        return CASINGS.index("mixed")
-    return CASINGS.index("other")
+        return _CASE["mixed"]
+    return _CASE["other"]
 
 
 def _is_number(word: str) -> bool:
