@@ -289,22 +289,9 @@ def _report(metrics: dict[str, Any], out: Path, quiet: bool) -> None:
 
 def _read_input(path: Path) -> str:
     """The file as text (UTF-8, BOM dropped); every failure is a one-line DataError."""
-    if not path.exists():
-        raise DataError("input file not found", path)
-    if path.is_dir():
-        raise DataError("input is a folder, expected a file", path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read input ({err.strerror or err})", path) from None
-    if b"\x00" in data:
-        raise DataError("looks like a binary file (NUL byte), expected text", path,
-                        data.count(b"\n", 0, data.find(b"\x00")) + 1)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError("not valid UTF-8; save the file as UTF-8", path,
-                        data.count(b"\n", 0, err.start) + 1) from None
+    from xner.data.conll import read_utf8_text
+
+    return read_utf8_text(path, kind="text or CoNLL file", allow_empty=True)
 
 
 def _looks_like_conll(path: Path, text: str) -> bool:

@@ -45,24 +45,25 @@ class _Block:
     columns: list[list[str]]
 
 
-def _read_text(path: Path) -> str:
-    """Read ``path`` as UTF-8 text, turning every way it can fail into a DataError."""
+def read_utf8_text(path: Path, kind: str = "CoNLL file", allow_empty: bool = False) -> str:
+    """Read ``path`` as UTF-8 text (a BOM dropped), turning every way it can fail into a
+    one-line DataError; ``kind`` names what was expected in the messages."""
     if not path.exists():
         raise DataError("file not found", path)
     if path.is_dir():
-        raise DataError("is a directory, expected a CoNLL file", path)
+        raise DataError(f"is a directory, expected a {kind}", path)
     try:
         data = path.read_bytes()
     except OSError as err:
         raise DataError(f"cannot read file ({err.strerror or err})", path) from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    if not data.strip():
+    if not allow_empty and not data.strip():
         raise DataError("file is empty", path)
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise DataError("looks like a binary file (NUL byte), expected CoNLL text", path, line)
+        raise DataError(f"looks like a binary file (NUL byte), expected a {kind}", path, line)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -168,7 +169,7 @@ def read_conll_info(
     """Read a CoNLL file; also report the scheme it was read as and the repairs made."""
     wanted = check_scheme_name(scheme)
     file = Path(path)
-    blocks = _parse(file, _read_text(file), [tag_column], 2)
+    blocks = _parse(file, read_utf8_text(file), [tag_column], 2)
     _check_tags(file, blocks, 0)
     used = detect_scheme(b.columns[0] for b in blocks) if wanted == "auto" else wanted
     repaired = _convert(file, blocks, 0, used, repair)
@@ -201,7 +202,7 @@ def read_prediction_file(
     """
     wanted = check_scheme_name(scheme)
     file = Path(path)
-    blocks = _parse(file, _read_text(file), [-2, -1], 3)
+    blocks = _parse(file, read_utf8_text(file), [-2, -1], 3)
     _check_tags(file, blocks, 0)
     _check_tags(file, blocks, 1)
     used = detect_scheme(b.columns[0] for b in blocks) if wanted == "auto" else wanted
