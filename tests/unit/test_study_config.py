@@ -116,3 +116,12 @@ def test_shipped_configs_load() -> None:
         path = REPO / "configs" / name
         if path.exists():
             load_config(path)
+
+
+def test_encoder_backbone_takes_encoder_training_defaults(tmp_path: Path) -> None:
+    """lr 2e-3 (the BiLSTM's) would wreck a pre-trained encoder; given keys still win."""
+    cfg = load_config(_write(tmp_path, 'backbone = "encoder"\n\n[finetune]\nepochs = 4\n'))
+    assert cfg.pretrain.lr == 5e-5 and cfg.pretrain.optimizer == "adamw"
+    assert cfg.finetune.lr == 5e-5 and cfg.finetune.epochs == 4
+    bilstm = load_config(_write(tmp_path, 'backbone = "bilstm_crf"\n'))
+    assert bilstm.finetune.lr == 2e-3 and bilstm.finetune.optimizer == "adam"

@@ -113,6 +113,24 @@ class StudyConfig(_Strict):
             raise ValueError("at least one value is needed")
         return values
 
+    @model_validator(mode="before")
+    @classmethod
+    def _encoder_training_defaults(cls, data: Any) -> Any:
+        """An encoder wants very different training settings from the BiLSTM (lr 5e-5 vs 2e-3):
+        with ``backbone = "encoder"``, keys not given in [pretrain]/[finetune] take the
+        encoder's recommended values instead of TrainConfig's."""
+        if not isinstance(data, dict) or data.get("backbone") != "encoder":
+            return data
+        from xner.models.encoder import recommended_train_config
+
+        recommended = recommended_train_config().model_dump(exclude_unset=True)
+        data = dict(data)
+        for section in ("pretrain", "finetune"):
+            given = data.get(section, {})
+            if isinstance(given, dict):
+                data[section] = {**recommended, **given}
+        return data
+
     @model_validator(mode="after")
     def _domains_consistent(self) -> StudyConfig:
         if self.source in self.candidates or self.source in self.pool_domains:
