@@ -29,16 +29,17 @@ def save_bilstm(directory: Path) -> Path:
     return directory
 
 
-def save_tiny_bert(folder: Path) -> Path:
-    """A random 1-layer BERT with a WordPiece vocabulary, saved like a hub folder."""
+def save_tiny_bert(folder: Path, vocab: list[str] = BERT_VOCAB, hidden: int = 8, layers: int = 1,
+                   positions: int = 32) -> Path:
+    """A random BERT with a WordPiece vocabulary, saved like a hub folder (seeded, so repeatable)."""
     from transformers import BertConfig, BertModel
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.txt").write_text("\n".join(BERT_VOCAB) + "\n", encoding="utf-8")
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     (folder / "tokenizer_config.json").write_text(
         json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True}), encoding="utf-8")
-    config = BertConfig(vocab_size=len(BERT_VOCAB), hidden_size=8, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=32)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=positions)
     torch.manual_seed(0)
     BertModel(config).save_pretrained(str(folder))
     return folder

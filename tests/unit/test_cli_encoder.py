@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli
+from _tiny_models import save_tiny_bert
 from test_encoder_tagger import VOCAB
 
 import xner
@@ -30,17 +31,7 @@ def _one_thread() -> None:
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 1-layer BERT whose WordPiece vocabulary spells any lower-case word."""
-    from transformers import BertConfig, BertModel
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    (folder / "tokenizer_config.json").write_text(
-        json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True}), encoding="utf-8")
-    config = BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=64)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(folder))
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), VOCAB, hidden=16, layers=1, positions=64)
 
 
 @pytest.fixture(scope="module")
