@@ -92,3 +92,16 @@ def test_stops_when_pool_is_empty_and_validates() -> None:
     assert [r.n_added for r in result.rounds] == [0, 2, 3, 3, 3]
     with pytest.raises(ConfigError):
         active_learning(_train_fn(calls), labelled, pool, rounds=1, budget=1, strategy="greedy")  # type: ignore[arg-type]
+
+
+def test_random_selection_without_evaluation_trains_only_the_last_model() -> None:
+    labelled, pool, calls = _setup()
+    result = active_learning(_train_fn(calls), labelled, pool, rounds=3, budget=2, strategy="random", seed=5)
+    assert [len(c) for c in calls] == [7]  # only the final model, on everything added
+    assert result.added == nested_sample(pool, 100, seed=5)
+    assert result.tagger is not None and result.tagger.known == {t for s in calls[0] for t in s.tokens}
+    calls.clear()
+    metric = lambda tagger: 0.0  # noqa: E731
+    active_learning(_train_fn(calls), labelled, pool, rounds=3, budget=2, strategy="random", seed=5,
+                    evaluate_fn=metric)
+    assert [len(c) for c in calls] == [1, 3, 5, 7]  # a curve needs every round's model

@@ -92,6 +92,30 @@ def test_label_map_contents_change_the_hash(tmp_path: Path) -> None:
     assert "B-MISC" not in tags and "B-ORG" in tags
 
 
+def test_normalised_pretrain_reuses_the_raw_model_when_the_map_changes_nothing(tmp_path: Path) -> None:
+    identity = LabelMap({"person": "person", "location": "location", "organisation": "organisation",
+                         "misc": "misc"})
+    raw = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "raw", None, tmp_path)
+    norm = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", identity, tmp_path)
+    assert len(FakeTagger.fit_calls) == 1  # trained once, copied for the normalised mode
+    assert norm != raw and norm.parent == tmp_path
+    meta = json.loads((norm / "meta.json").read_text())
+    info = json.loads((norm / "pretrain.json").read_text())
+    assert meta["label_mode"] == "normalised" and info["label_mode"] == "normalised"
+    assert info["key"] == norm.name and info["copied_from"] == raw.name
+    assert json.loads((raw / "meta.json").read_text())["label_mode"] == "raw"
+    assert ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", identity, tmp_path) == norm
+    assert len(FakeTagger.fit_calls) == 1
+
+
+def test_normalised_pretrain_first_trains_the_raw_model_it_copies(tmp_path: Path) -> None:
+    identity = LabelMap({"person": "person", "location": "location", "organisation": "organisation",
+                         "misc": "misc"})
+    norm = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", identity, tmp_path)
+    raw = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "raw", None, tmp_path)
+    assert len(FakeTagger.fit_calls) == 1 and norm != raw
+
+
 def test_concurrent_pretrain_trains_once(tmp_path: Path) -> None:
     results: list[Path] = []
 

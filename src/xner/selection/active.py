@@ -58,13 +58,14 @@ class ActiveResult:
         return [r.n_added for r in self.rounds], [r.metric for r in self.rounds]
 
 
-def _pick(strategy: str, tagger: Tagger, remaining: list[Sentence], budget: int, how: str,
+def _pick(strategy: str, tagger: Tagger | None, remaining: list[Sentence], budget: int, how: str,
           rng: np.random.Generator, order: list[int], base: float | None) -> list[int]:
     """Indices into ``remaining`` to label next."""
     if strategy == "random":
         # Random runs take the next slice of one seeded permutation: the same nesting as
         # nested_sample, so round k's random set is the first k*budget of that order.
         return order[:budget]
+    assert tagger is not None  # uncertainty rounds always train first
     ranked = rank_by_uncertainty(score_sentences(tagger, remaining, how, base), rng)
     return ranked[:budget]
 
@@ -73,7 +74,11 @@ def active_learning(train_fn: TrainFn, labelled: Sequence[Sentence], pool: Seque
                     rounds: int, budget: int, how: str = "max", strategy: Strategy = "uncertainty",
                     evaluate_fn: EvaluateFn | None = None, oracle: Oracle = gold_oracle,
                     seed: int = 0, base: float | None = None) -> ActiveResult:
-    """Run ``rounds`` selection rounds; trains ``rounds + 1`` models (the last sees everything added)."""
+    """Run ``rounds`` selection rounds; the last model sees everything added.
+
+    Uncertainty sampling trains ``rounds + 1`` models; random selection with no ``evaluate_fn``
+    trains only the last one.
+    """
     if strategy not in ("uncertainty", "random"):
         raise ConfigError(f"strategy must be 'uncertainty' or 'random', got {strategy!r}")
     if rounds < 0 or budget < 0:
@@ -85,7 +90,10 @@ def active_learning(train_fn: TrainFn, labelled: Sequence[Sentence], pool: Seque
     records: list[RoundRecord] = []
     tagger: Tagger | None = None
     for r in range(rounds + 1):
-        tagger = train_fn(list(labelled) + added)
+        # Random selection never looks at the model: with nothing to evaluate, only the last
+        # round's model is needed, and the skipped ones would not change what is picked.
+        if strategy == "uncertainty" or evaluate_fn is not None or r == rounds:
+            tagger = train_fn(list(labelled) + added)
         metric = evaluate_fn(tagger) if evaluate_fn is not None else None
         record = RoundRecord(r, len(labelled) + len(added), len(added), metric)
         records.append(record)
