@@ -72,7 +72,8 @@ def test_pretrain_hash_covers_every_input(tmp_path: Path, change: str) -> None:
     else:
         changed["backbone"] = "encoder"
     assert ptf.pretrain_source(**changed) != first
-    assert len(FakeTagger.fit_calls) == 2
+    # A label mode that only renames the source's labels copies the raw model (no training).
+    assert len(FakeTagger.fit_calls) == (1 if change == "label_mode" else 2)
 
 
 def test_threads_setting_does_not_change_the_hash(tmp_path: Path) -> None:
@@ -106,6 +107,29 @@ def test_normalised_pretrain_reuses_the_raw_model_when_the_map_changes_nothing(t
     assert json.loads((raw / "meta.json").read_text())["label_mode"] == "raw"
     assert ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", identity, tmp_path) == norm
     assert len(FakeTagger.fit_calls) == 1
+
+
+def test_normalised_pretrain_renames_the_raw_model_labels_when_the_map_is_one_to_one(tmp_path: Path) -> None:
+    rename = LabelMap({"person": "PER", "location": "LOC", "organisation": "ORG", "misc": "MISC"})
+    raw = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "raw", None, tmp_path)
+    norm = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", rename, tmp_path)
+    assert len(FakeTagger.fit_calls) == 1
+    raw_meta = json.loads((raw / "meta.json").read_text())
+    norm_meta = json.loads((norm / "meta.json").read_text())
+    assert norm_meta["labels"] == [t.replace("person", "PER").replace("location", "LOC")
+                                   .replace("organisation", "ORG").replace("misc", "MISC")
+                                   for t in raw_meta["labels"]]
+    assert {k: v for k, v in norm_meta.items() if k not in ("labels", "label_mode")} == \
+        {k: v for k, v in raw_meta.items() if k not in ("labels", "label_mode")}
+    tagger = FakeTagger.load(norm)
+    assert tagger.label_mode == "normalised" and "B-PER" in tagger.labels.tags
+
+
+def test_normalised_pretrain_trains_when_the_map_merges_labels(tmp_path: Path) -> None:
+    merge = LabelMap({"person": "PER", "location": "LOC", "organisation": "ORG", "misc": "ORG"})
+    ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "raw", None, tmp_path)
+    ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "normalised", merge, tmp_path)
+    assert len(FakeTagger.fit_calls) == 2
 
 
 def test_normalised_pretrain_first_trains_the_raw_model_it_copies(tmp_path: Path) -> None:

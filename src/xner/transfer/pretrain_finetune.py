@@ -115,13 +115,15 @@ def pretrain_source(
     final = cache / key
     if (final / _DONE).is_file():
         return final
-    if label_mode != "raw" and _unchanged(train, source.train) and _unchanged(dev, source.dev):
-        # The map leaves the source as it is (CoNLL-2003 is already PER/ORG/LOC/MISC): the
-        # model would be the raw one, so train that (or find it cached) and copy it restamped.
+    rename = _renaming([*source.train, *source.dev], [*train, *dev]) if label_mode != "raw" else None
+    if rename is not None:
+        # The map only renames the source's labels one-to-one (CoNLL-2003's person/location/...
+        # become PER/LOC/...): the model would be the raw one under other names, so train that
+        # (or find it cached) and copy it with its labels renamed.
         raw = pretrain_source(source, backbone, model_config, train_cfg, "raw", None, cache, progress)
         with _locked(cache / f".{key}.lock"):
             if not (final / _DONE).is_file():
-                _copy_restamped(raw, final, label_mode, key)
+                _copy_renamed(raw, final, label_mode, key, rename)
         return final
     with _locked(cache / f".{key}.lock"):
         if (final / _DONE).is_file():  # another process finished while we waited
@@ -131,12 +133,27 @@ def pretrain_source(
     return final
 
 
-def _unchanged(mapped: Sequence[Sentence], original: Sequence[Sentence]) -> bool:
-    return sentences_digest(mapped) == sentences_digest(original)
+def _renaming(original: Sequence[Sentence], mapped: Sequence[Sentence]) -> dict[str, str] | None:
+    """The entity-type renaming that turns ``original`` into ``mapped`` if it is one-to-one, else None."""
+    rename: dict[str, str] = {}
+    for before, after in zip(original, mapped, strict=True):
+        if before.tokens != after.tokens:
+            return None
+        for old, new in zip(before.tags, after.tags, strict=True):
+            old_prefix, _, old_type = old.partition("-")
+            new_prefix, _, new_type = new.partition("-")
+            if old_prefix != new_prefix or rename.setdefault(old_type, new_type) != new_type:
+                return None
+    return rename if len(set(rename.values())) == len(rename) else None
 
 
-def _copy_restamped(raw: Path, final: Path, label_mode: str, key: str) -> None:
-    """Copy a cached model under another key, recording ``label_mode`` in its metadata."""
+def _rename_tag(tag: str, rename: dict[str, str]) -> str:
+    prefix, dash, kind = tag.partition("-")
+    return f"{prefix}-{rename.get(kind, kind)}" if dash else tag
+
+
+def _copy_renamed(raw: Path, final: Path, label_mode: str, key: str, rename: dict[str, str]) -> None:
+    """Copy a cached model under another key with its labels renamed and ``label_mode`` recorded."""
     with atomic_dir(final) as tmp:
         for item in raw.iterdir():
             if item.is_dir():
@@ -146,6 +163,7 @@ def _copy_restamped(raw: Path, final: Path, label_mode: str, key: str) -> None:
         meta_path = tmp / "meta.json"
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["label_mode"] = label_mode
+        meta["labels"] = [_rename_tag(tag, rename) for tag in meta["labels"]]
         write_json(meta_path, meta)
         done = json.loads((raw / _DONE).read_text(encoding="utf-8"))
         write_json(tmp / _DONE, {**done, "key": key, "label_mode": label_mode, "copied_from": raw.name})
