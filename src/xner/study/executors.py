@@ -7,6 +7,8 @@ workers never touch the database, the driver records what they return.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -64,6 +66,17 @@ class LocalExecutor:
         self._queue.clear()
 
 
+def _watch_parent(parent: int, interval: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)  # the driver is gone (killed, crashed): nobody will record this worker's result
+
+
+def exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """Worker initialiser: end this process when its driver dies, instead of training on for nobody."""
+    threading.Thread(target=_watch_parent, args=(parent, interval), daemon=True).start()
+
+
 class PoolExecutor:
     """``--jobs N``: N spawned worker processes (spawn: no forked torch/sqlite state)."""
 
@@ -76,7 +89,8 @@ class PoolExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx,
+                                             initializer=exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
     def set_context(self, context: Any) -> None:
