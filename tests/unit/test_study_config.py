@@ -103,6 +103,9 @@ def test_grid_shape_and_identity() -> None:
     again = RunSpec.model_validate_json(specs[0].canonical())
     assert again.id == specs[0].id
     assert specs[0].model_copy(update={"seed": 99}).id != specs[0].id
+    # Seed-major: the first seed's runs, both label modes, come before any of the second's.
+    half = len(specs) // 2
+    assert {s.seed for s in specs[:half]} == {1} and {s.label_mode for s in specs[:half]} == {"raw", "normalised"}
 
 
 def test_baseline_always_in_grid() -> None:

@@ -83,8 +83,9 @@ def run_specs(cfg: StudyConfig, target: str, pool: list[str], ranking: list[str]
     """The result grid. ``ranking``: pool domains, most similar to the target first."""
     specs: list[RunSpec] = []
     m = cfg.methods
-    for mode in cfg.label_modes:
-        for seed in cfg.seeds:
+    # Seed-major order: a study stopped early still has whole seeds, with both label modes.
+    for seed in cfg.seeds:
+        for mode in cfg.label_modes:
             base = _base(cfg, mode, seed, label_map_sha)
             base.update(target=target, finetune=cfg.finetune.model_copy(update={"seed": seed}),
                         pool_splits=cfg.pool_splits)
