@@ -18,6 +18,7 @@ from xner.atomic import atomic_dir, write_json
 from xner.data.corpus import Domain, Sentence
 from xner.errors import ConfigError
 from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
+from xner.labels.space import entity_type
 from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
 from xner.transfer.hashing import config_hash, sentences_digest
 from xner.transfer.joint import DEFAULT_TARGET_REPEAT, joint_train, train_scratch, union_labels
@@ -135,21 +136,22 @@ def pretrain_source(
 
 def _renaming(original: Sequence[Sentence], mapped: Sequence[Sentence]) -> dict[str, str] | None:
     """The entity-type renaming that turns ``original`` into ``mapped`` if it is one-to-one, else None."""
-    rename: dict[str, str] = {}
+    rename: dict[str | None, str | None] = {}
     for before, after in zip(original, mapped, strict=True):
         if before.tokens != after.tokens:
             return None
         for old, new in zip(before.tags, after.tags, strict=True):
-            old_prefix, _, old_type = old.partition("-")
-            new_prefix, _, new_type = new.partition("-")
-            if old_prefix != new_prefix or rename.setdefault(old_type, new_type) != new_type:
+            kind = entity_type(new)
+            if old[:2] != new[:2] or rename.setdefault(entity_type(old), kind) != kind:
                 return None
-    return rename if len(set(rename.values())) == len(rename) else None
+    if len(set(rename.values())) != len(rename):
+        return None
+    return {old: new for old, new in rename.items() if old is not None and new is not None}
 
 
 def _rename_tag(tag: str, rename: dict[str, str]) -> str:
-    prefix, dash, kind = tag.partition("-")
-    return f"{prefix}-{rename.get(kind, kind)}" if dash else tag
+    kind = entity_type(tag)
+    return tag if kind is None else tag[:2] + rename.get(kind, kind)
 
 
 def _copy_renamed(raw: Path, final: Path, label_mode: str, key: str, rename: dict[str, str]) -> None:
