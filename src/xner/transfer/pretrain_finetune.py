@@ -136,17 +136,17 @@ def pretrain_source(
 
 def _renaming(original: Sequence[Sentence], mapped: Sequence[Sentence]) -> dict[str, str] | None:
     """The entity-type renaming that turns ``original`` into ``mapped`` if it is one-to-one, else None."""
-    rename: dict[str | None, str | None] = {}
+    rename: dict[str, str] = {}
     for before, after in zip(original, mapped, strict=True):
         if before.tokens != after.tokens:
             return None
         for old, new in zip(before.tags, after.tags, strict=True):
-            kind = entity_type(new)
-            if old[:2] != new[:2] or rename.setdefault(entity_type(old), kind) != kind:
+            if old[:2] != new[:2]:  # same prefix, so both tags are O or neither is
                 return None
-    if len(set(rename.values())) != len(rename):
-        return None
-    return {old: new for old, new in rename.items() if old is not None and new is not None}
+            old_type, new_type = entity_type(old), entity_type(new)
+            if old_type is not None and new_type is not None and rename.setdefault(old_type, new_type) != new_type:
+                return None
+    return rename if len(set(rename.values())) == len(rename) else None
 
 
 def _rename_tag(tag: str, rename: dict[str, str]) -> str:
