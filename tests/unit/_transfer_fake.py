@@ -23,6 +23,7 @@ from xner.models.base import EpochLog, FitResult, ProgressFn, TrainConfig
 
 class FakeTagger:
     fit_calls: ClassVar[list[dict[str, Any]]] = []  # every fit, across instances
+    adapt_origins: ClassVar[list[dict[int, int]]] = []  # the origins of every adapt
 
     def __init__(self, labels: LabelSpace, vocab: list[str], counts: dict[str, dict[str, int]],
                  config: dict[str, Any] | None = None, seed: int = 0) -> None:
@@ -80,7 +81,9 @@ class FakeTagger:
             out.append(probs)
         return out
 
-    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
+              origins: dict[int, int] | None = None) -> None:
+        FakeTagger.adapt_origins.append(dict(origins or {}))
         if labels.tags[: len(self.labels)] != self.labels.tags:
             raise ValueError("adapt would move existing label ids")
         self.vocab = self.vocab + sorted({t.lower() for s in sentences for t in s.tokens} - set(self.vocab))

@@ -5,7 +5,7 @@ Everything downstream (training, transfer, selection, study) talks to a ``Tagger
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -99,10 +99,12 @@ class Tagger(Protocol):
         """Per-token label probabilities, one (len, len(labels)) array per sentence; rows sum to 1."""
         ...
 
-    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
+              origins: Mapping[int, int] | None = None) -> None:
         """Prepare for fine-tuning on new data: grow vocabularies with the words of ``sentences``
         and the output layer to ``labels`` (which must extend ``self.labels``); weights of shared
-        words and labels are kept, new rows are freshly initialised."""
+        words and labels are kept. A new label listed in ``origins`` (new id -> old id, see
+        ``xner.labels.origins``) starts as a copy of its old label; the others start fresh."""
         ...
 
     def save(self, directory: Path) -> None:

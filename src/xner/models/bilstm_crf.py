@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import torch
 from xner import __version__
 from xner.data.corpus import Sentence
 from xner.errors import DataError, ModelError
+from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
 from xner.models.bilstm_batch import Batch, Encoded
@@ -166,8 +167,10 @@ class BiLSTMCRFTagger:
         return result
 
     # ------------------------------------------------------------ transfer
-    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
-        """Grow vocabularies and labels for fine-tuning; old rows and shared labels are kept."""
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
+              origins: Mapping[int, int] | None = None) -> None:
+        """Grow vocabularies and labels for fine-tuning; old rows and shared labels are kept,
+        new labels in ``origins`` start as copies of their old label."""
         old = self.labels.tags
         if labels.tags[: len(old)] != old:
             raise ModelError(
@@ -176,7 +179,8 @@ class BiLSTMCRFTagger:
             )
         self.vocab.grow(s.tokens for s in sentences)
         generator = torch.Generator().manual_seed(self.seed + 1)
-        self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator)
+        self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator,
+                      dict(origins or {}), inside_conflicts(labels, dict(origins or {})))
         self.labels = labels.copy()
 
     # ------------------------------------------------------------ persistence

@@ -15,6 +15,7 @@ module stays small. Speed matters on a CPU, hence:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +23,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from xner.models.bilstm_batch import Batch
-from xner.models.crf import CRF
+from xner.models.crf import CRF, copy_label_rows
 from xner.models.vocab import CASINGS
 
 
@@ -154,8 +155,10 @@ class BiLSTMNet(nn.Module):
         return self.crf.nll(emissions, batch.tags, batch.mask, cost).mean()
 
     # ---------------------------------------------------------------- growth
-    def grow(self, num_words: int, num_chars: int, num_labels: int, generator: torch.Generator) -> None:
-        """Append fresh rows for new words, chars and labels; every old row is kept bit-for-bit."""
+    def grow(self, num_words: int, num_chars: int, num_labels: int, generator: torch.Generator,
+             origins: dict[int, int] | None = None, inside_conflicts: Sequence[tuple[int, int]] = ()) -> None:
+        """Append rows for new words, chars and labels; every old row is kept bit-for-bit.
+        New label rows are fresh, or copies of their old label where ``origins`` names one."""
         self.words = _grow_embedding(self.words, num_words, generator)
         self.chars = _grow_embedding(self.chars, num_chars, generator)
         old = self.out.out_features
@@ -167,8 +170,9 @@ class BiLSTMNet(nn.Module):
                 out.bias.zero_()
                 out.weight[:old] = self.out.weight
                 out.bias[:old] = self.out.bias
+            copy_label_rows(out, origins)
             self.out = out
-        self.crf.grow(num_labels)
+        self.crf.grow(num_labels, origins, inside_conflicts)
 
 
 def _grow_embedding(emb: nn.Embedding, size: int, generator: torch.Generator) -> nn.Embedding:

@@ -7,6 +7,8 @@ length-sorted batches give. The only Python loops run over time steps, never ove
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -106,13 +108,24 @@ class CRF(nn.Module):
         return probs * mask.unsqueeze(2).to(probs.dtype)
 
     # ------------------------------------------------------------------ growth
-    def grow(self, new_num_tags: int) -> None:
-        """Extend to ``new_num_tags`` tags; old scores are kept exactly, new ones start at zero."""
+    def grow(self, new_num_tags: int, origins: Mapping[int, int] | None = None,
+             inside_conflicts: Sequence[tuple[int, int]] = ()) -> None:
+        """Extend to ``new_num_tags`` tags; old scores are kept exactly, new ones start at zero.
+
+        ``origins`` (new id -> old id) starts a new tag with its origin's start, end and
+        transition scores instead; each ``(a, b)`` of ``inside_conflicts`` (entering an I- tag
+        from another type, where the origins share one) gets the score of ``O -> origin(b)``.
+        """
         old = self.num_tags
         if new_num_tags < old:
             raise ValueError(f"cannot shrink a CRF from {old} to {new_num_tags} tags")
         if new_num_tags == old:
             return
+        source = torch.arange(new_num_tags)
+        for new_id, old_id in (origins or {}).items():
+            if not (old <= new_id < new_num_tags and 0 <= old_id < old):
+                raise ValueError(f"origin {new_id} -> {old_id} is not a new tag -> old tag pair")
+            source[new_id] = old_id
         with torch.no_grad():
             start = self.start.new_zeros(new_num_tags)
             end = self.end.new_zeros(new_num_tags)
@@ -120,7 +133,21 @@ class CRF(nn.Module):
             start[:old] = self.start
             end[:old] = self.end
             trans[:old, :old] = self.transitions
+            # Unmapped new tags point at themselves, whose scores are the zeros just made.
+            start, end, trans = start[source], end[source], trans[source][:, source]
+            for a, b in inside_conflicts:
+                trans[a, b] = self.transitions[0, int(source[b])]
         self.start = nn.Parameter(start)
         self.end = nn.Parameter(end)
         self.transitions = nn.Parameter(trans)
         self.num_tags = new_num_tags
+
+
+def copy_label_rows(layer: nn.Linear, origins: Mapping[int, int] | None) -> None:
+    """Overwrite each new label's output row (weight and bias) with its origin's, in place."""
+    if not origins:
+        return
+    with torch.no_grad():
+        for new_id, old_id in origins.items():
+            layer.weight[new_id] = layer.weight[old_id]
+            layer.bias[new_id] = layer.bias[old_id]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +28,8 @@ from xner.data.corpus import Sentence
 from xner.errors import ConfigError, DataError, ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
-from xner.models.crf import CRF
+from xner.labels.origins import inside_conflicts
+from xner.models.crf import CRF, copy_label_rows
 from xner.models.encoder_files import (  # re-exported: callers import them from here
     DEFAULT_ENCODER,
     ENCODER_SUBDIR,
@@ -241,8 +242,10 @@ class EncoderTagger:
         self.net.eval()
         return result
 
-    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace) -> None:
-        """Grow the output layer (and CRF) to ``labels``; rows of shared labels are kept."""
+    def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
+              origins: Mapping[int, int] | None = None) -> None:
+        """Grow the output layer (and CRF) to ``labels``; rows of shared labels are kept, rows of
+        new labels in ``origins`` copied from their old label, the rest fresh."""
         old = len(self.labels)
         if list(labels.tags[:old]) != list(self.labels.tags):
             raise ModelError("the new label space must extend the model's labels in the same order")
@@ -255,9 +258,10 @@ class EncoderTagger:
             with torch.no_grad():
                 grown.weight[:old] = proj.weight
                 grown.bias[:old] = proj.bias
+            copy_label_rows(grown, origins)
             self.net.proj = grown
             if self.net.crf is not None:
-                self.net.crf.grow(new)
+                self.net.crf.grow(new, origins, inside_conflicts(labels, dict(origins or {})))
         self.labels = labels.copy()
         self._fast = None
 

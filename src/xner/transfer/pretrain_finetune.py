@@ -18,6 +18,7 @@ from xner.atomic import atomic_dir, write_json
 from xner.data.corpus import Domain, Sentence
 from xner.errors import ConfigError
 from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
+from xner.labels.origins import label_origins
 from xner.labels.space import entity_type
 from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
 from xner.transfer.hashing import config_hash, sentences_digest
@@ -211,8 +212,12 @@ def finetune(
     train_cfg: TrainConfig,
     progress: ProgressFn | None = None,
     log_path: Path | None = None,
+    label_map: LabelMap | None = None,
 ) -> tuple[Tagger, FitResult]:
     """Load a pre-trained model, grow it to the target's words and labels, and fit on the target.
+
+    With ``label_map``, each target-only label starts as a copy of the source label whose type
+    maps to the same generic type (``politician`` from ``person``; see ``xner.labels.origins``).
 
     ``train``/``dev`` must already be in the model's label mode. The label space becomes the
     source labels (ids unchanged) followed by the target-only labels; vocabularies grow with
@@ -223,7 +228,8 @@ def finetune(
     tagger = load_tagger(Path(pretrained_dir))
     labels = tagger.labels.copy()
     labels.extend(union_labels(train, dev))
-    tagger.adapt(list(train), labels)
+    origins = label_origins(tagger.labels, labels, label_map, train[0].domain)
+    tagger.adapt(list(train), labels, origins)
     result = tagger.fit(list(train), list(dev), train_cfg, progress=progress, log_path=log_path)
     return tagger, result
 

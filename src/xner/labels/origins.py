@@ -1,0 +1,66 @@
+"""Which old label a new label should start from when a model's label space grows.
+
+A model pre-trained on CoNLL-2003 knows ``person``; a target's ``politician`` is a kind of
+person. Through a label map (raw type -> generic type) each new tag is paired with the old tag
+of the same prefix whose type maps to the same generic type, so fine-tuning can start the new
+label's output row (and CRF scores) from what the model already learnt instead of from noise.
+"""
+
+from __future__ import annotations
+
+from xner.labels.normalise import LabelMap
+from xner.labels.space import OUTSIDE, LabelSpace, entity_type
+
+
+def label_origins(old: LabelSpace, new: LabelSpace, label_map: LabelMap | None,
+                  domain: str = "") -> dict[int, int]:
+    """``{new tag id: old tag id}`` for every appended tag of ``new`` with a counterpart in ``old``.
+
+    ``new`` must extend ``old`` (same tags first). An old tag whose own type is the generic type
+    wins over one that merely maps to it; otherwise the lowest id. Tags the map does not name
+    (or whose generic type no old tag carries) are left out: they keep a fresh start.
+    """
+    if label_map is None or list(new.tags[: len(old)]) != list(old.tags):
+        return {}
+    candidates: dict[tuple[str, str], int] = {}
+    for index, tag in enumerate(old.tags):
+        kind = entity_type(tag)
+        if kind is None:
+            continue
+        generic = label_map.target(kind, domain) or kind
+        key = (tag[:2], generic)
+        exact = kind == generic
+        if key not in candidates or (exact and entity_type(old.tags[candidates[key]]) != generic):
+            candidates[key] = index
+    origins: dict[int, int] = {}
+    for index in range(len(old), len(new)):
+        tag = new.tags[index]
+        kind = entity_type(tag)
+        generic = label_map.target(kind, domain) if kind is not None else None
+        if generic is not None and (tag[:2], generic) in candidates:
+            origins[index] = candidates[(tag[:2], generic)]
+    return origins
+
+
+def inside_conflicts(labels: LabelSpace, origins: dict[int, int]) -> list[tuple[int, int]]:
+    """(from, to) pairs that enter an I- tag from another type although their origins share one.
+
+    Copying a CRF's transitions from the origins would make ``B-person -> I-politician`` as
+    likely as ``B-person -> I-person``; such pairs should score like ``O -> I-person`` instead.
+    """
+    def origin(i: int) -> int:
+        return origins.get(i, i)
+
+    tags = labels.tags
+    pairs: list[tuple[int, int]] = []
+    for b, to_tag in enumerate(tags):
+        if not to_tag.startswith("I-"):
+            continue
+        for a, from_tag in enumerate(tags):
+            if a not in origins and b not in origins or from_tag == OUTSIDE:
+                continue
+            same_now = entity_type(from_tag) == entity_type(to_tag)
+            same_before = entity_type(tags[origin(a)]) == entity_type(tags[origin(b)])
+            if same_before and not same_now:
+                pairs.append((a, b))
+    return pairs
