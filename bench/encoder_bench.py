@@ -53,6 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--source-epochs", type=int, default=3, help="max epochs of conll2003 pre-training")
     p.add_argument("--source-limit", type=int, default=None, help="first N conll2003 train sentences only")
     p.add_argument("--source-dev-limit", type=int, default=None, help="first N conll2003 dev sentences only")
+    p.add_argument("--label-init", choices=("fresh", "map"), default="fresh",
+                   help="PTF: new target labels start fresh or from the source label of their "
+                        "generic type in the shipped CrossNER label map")
     p.add_argument("--model-config", default=None, help="encoder settings as JSON text or a JSON file")
     p.add_argument("--threads", type=int, default=2, help="torch threads for training")
     p.add_argument("--speed-sentences", type=int, default=300, help="test sentences timed for words/s")
@@ -74,7 +77,7 @@ def model_config(args: argparse.Namespace) -> dict[str, Any]:
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     """What the numbers depend on; a results file with other settings is not resumed."""
     keep = ("mode", "epochs", "patience", "lr", "batch_size", "source_epochs", "source_limit",
-            "source_dev_limit", "ablation")
+            "source_dev_limit", "ablation", "label_init")
     return {**{k: getattr(args, k) for k in keep}, "model_config": model_config(args)}
 
 
@@ -146,7 +149,10 @@ def run_one(args: argparse.Namespace, data: dict[str, Any], domain: str, seed: i
     if args.mode == "ptf":
         path, pretrain_seconds = pretrain(args, data, seed)
         started = time.perf_counter()
-        tagger, fit = finetune(path, target.train, target.dev, target_cfg)
+        from xner.labels.normalise import load_label_map
+
+        label_map = load_label_map() if args.label_init == "map" else None
+        tagger, fit = finetune(path, target.train, target.dev, target_cfg, label_map=label_map)
     else:
         started = time.perf_counter()
         tagger, fit = train_target("dft", None, target.train, target.dev, target_cfg, backbone="encoder",

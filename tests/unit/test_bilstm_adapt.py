@@ -121,3 +121,14 @@ def test_adapt_with_same_labels_only_grows_vocab() -> None:
     tagger.adapt(TARGET, tagger.labels.copy())
     assert torch.equal(tagger.net.out.weight, before)
     assert tagger.net.crf.num_tags == len(tagger.labels)
+
+
+def test_adapt_with_origins_copies_the_origin_rows() -> None:
+    tagger, _ = _trained()
+    labels = _grown_labels(tagger)
+    origin = tagger.labels.tags.index(next(t for t in tagger.labels.tags if t != "O"))
+    new = labels.id("B-writer")
+    tagger.adapt(TARGET, labels, {new: origin})
+    out = tagger.net.out
+    assert torch.equal(out.weight[new], out.weight[origin]) and out.bias[new] == out.bias[origin]
+    assert tagger.net.crf.end[new] == tagger.net.crf.end[origin]

@@ -133,6 +133,20 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     assert {t[2:] for s in gold for t in s.tags if t != "O"} <= {"PER", "MISC"}
 
 
+def test_train_label_init_map_records_it_and_writes_no_label_map(
+    ptf_model: Path, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cached = set((data_root / "cache").glob("*/pretrain.json"))
+    code, _, err = run_cli(train_args(data_root, tmp_path / "mapped", "--label-init", "map", "--quiet"),
+                           monkeypatch, capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "mapped" / "metrics.json").read_text())
+    assert metrics["label_init"] == "map" and metrics["label_mode"] == "raw"
+    assert not (tmp_path / "mapped" / api.LABEL_MAP_FILE).exists()  # raw labels: nothing to normalise
+    assert set((data_root / "cache").glob("*/pretrain.json")) == cached  # the same pre-training
+
+
 @pytest.mark.parametrize("args, message", [
     (["--mode", "xx"], "--mode must be one of ptf, dft, jt"),
     (["--labels", "generic"], "--labels must be raw or normalised"),
@@ -140,6 +154,7 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     (["--epochs", "0"], "--epochs"),
     (["--source-epochs", "0"], "--source-epochs"),
     (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),
+    (["--label-init", "copy"], "--label-init must be fresh or map"),
 ])
 def test_train_bad_options_are_one_line_errors(args: list[str], message: str, data_root: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

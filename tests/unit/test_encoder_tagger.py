@@ -248,3 +248,15 @@ def test_adapt_is_deterministic(tiny_encoder: Path) -> None:
         tagger.adapt([], grown)
         weights.append(tagger.net.proj.weight.detach().clone())
     assert torch.equal(weights[0], weights[1])
+
+
+def test_adapt_with_origins_copies_the_origin_rows(tiny_encoder: Path) -> None:
+    tagger = build(tiny_encoder, "crf")
+    grown = tagger.labels.copy()
+    grown.add_types(["politician", "zorblax"])
+    bp, bper = grown.id("B-politician"), grown.id("B-person")
+    tagger.adapt([], grown, {bp: bper})
+    proj, crf = tagger.net.proj, tagger.net.crf
+    assert torch.equal(proj.weight[bp], proj.weight[bper]) and proj.bias[bp] == proj.bias[bper]
+    assert crf is not None and crf.start[bp] == crf.start[bper]
+    assert not torch.equal(proj.weight[grown.id("B-zorblax")], proj.weight[bper])  # fresh row

@@ -216,3 +216,27 @@ def test_unknown_mode_and_missing_source() -> None:
         ptf.train_target("jt", None, TARGET_TRAIN, TARGET_DEV, CFG)
     with pytest.raises(ConfigError, match="no target training"):
         ptf.finetune(Path("/nonexistent"), [], TARGET_DEV, CFG)
+
+
+def test_finetune_with_a_label_map_starts_new_labels_from_source_ones(tmp_path: Path) -> None:
+    pretrained = ptf.pretrain_source(source_domain(), "bilstm_crf", None, CFG, "raw", None, tmp_path)
+    FakeTagger.adapt_origins.clear()
+    label_map = LabelMap({"person": "PER", "location": "LOC", "organisation": "ORG", "misc": "MISC",
+                          "programlang": "MISC"})
+    tagger, _ = ptf.finetune(pretrained, TARGET_TRAIN, TARGET_DEV, CFG, label_map=label_map)
+    ptf.finetune(pretrained, TARGET_TRAIN, TARGET_DEV, CFG)
+    tags = tagger.labels.tags
+    named = {tags[k]: tags[v] for k, v in FakeTagger.adapt_origins[0].items()}
+    assert named == {"B-programlang": "B-misc", "I-programlang": "I-misc"}  # algorithm: unmapped
+    assert FakeTagger.adapt_origins[1] == {}  # no map: every new label starts fresh
+
+
+def test_train_target_label_init_map_uses_the_shipped_map_by_default(tmp_path: Path) -> None:
+    FakeTagger.adapt_origins.clear()
+    tagger, _ = ptf.train_target("ptf", source_domain(), TARGET_TRAIN, TARGET_DEV, CFG,
+                                 cache_dir=tmp_path, label_init="map")
+    tags = tagger.labels.tags
+    named = {tags[k]: tags[v] for k, v in FakeTagger.adapt_origins[-1].items()}
+    assert named["B-algorithm"] == "B-misc" and named["B-programlang"] == "B-misc"
+    with pytest.raises(ConfigError, match="label init"):
+        ptf.train_target("ptf", source_domain(), TARGET_TRAIN, TARGET_DEV, CFG, label_init="copy")

@@ -185,7 +185,7 @@ def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None
     if encoder is not None and backbone != "encoder":
         raise ConfigError("--encoder needs --backbone encoder")
     if label_map is not None and labels != "normalised":
-        raise ConfigError("--label-map needs --labels normalised")
+        raise ConfigError("--label-map needs --labels normalised or --label-init map")
     if source_limit is not None and source_limit < 1:
         raise ConfigError("--source-limit must be >= 1")
     _guard_out(out)
@@ -212,7 +212,8 @@ def train_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option("--threads", help="torch threads (0 = torch default).")] = 0,
     o_weight: Annotated[Optional[float], typer.Option("--o-weight", help="Loss weight of the O tag (<= 1).")] = None,
-    label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised.")] = None,
+    label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised or --label-init map (default: the shipped CrossNER map).")] = None,
+    label_init: Annotated[str, typer.Option("--label-init", help="ptf: target-only labels start fresh, or (map) as copies of the source label of the same generic type in the label map.")] = "fresh",
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Pre-trained model cache (default: user cache).")] = None,
     source_limit: Annotated[Optional[int], typer.Option("--source-limit", help="Use only the first N source train sentences (quick checks).")] = None,
     target_repeat: Annotated[Optional[int], typer.Option("--target-repeat", help="jt: times the target train set is repeated (default 10).")] = None,
@@ -225,7 +226,9 @@ def train_command(
     from xner.transfer.joint import DEFAULT_TARGET_REPEAT
     from xner.transfer.pretrain_finetune import train_target
 
-    _check_options(mode, labels, backbone, label_map, source_limit, out, encoder)
+    _check_options(mode, labels, backbone, label_map if label_init == "fresh" else None, source_limit, out, encoder)
+    if label_init not in ("fresh", "map"):
+        raise ConfigError(f"--label-init must be fresh or map, not {label_init!r}")
     cfg, source_cfg = train_configs(backbone, epochs=epochs, patience=patience, batch_size=batch_size,
                                     source_epochs=source_epochs, source_patience=source_patience, lr=lr,
                                     seed=seed, threads=threads, o_weight=o_weight)
@@ -235,7 +238,7 @@ def train_command(
     name = (config or {}).get("encoder")
     if backbone == "encoder" and (name is None or isinstance(name, str)):  # else EncoderConfig says why
         check_encoder(name)
-    lmap = load_label_map(label_map) if labels == "normalised" else None
+    lmap = load_label_map(label_map) if labels == "normalised" or label_init == "map" else None
     root = find_data_root(data)
     target = load_domain(root / domain, domain)
     src = None
@@ -251,20 +254,20 @@ def train_command(
             backbone=backbone, model_config=config,
             label_mode=labels, label_map=lmap, cache_dir=cache, source_cfg=source_cfg,
             target_repeat=repeat, progress=make(f"{domain} {mode}"),
-            pretrain_progress=make(f"pre-train {source}"), log_path=log,
+            pretrain_progress=make(f"pre-train {source}"), log_path=log, label_init=label_init,
         )
         dev = apply_label_mode(target.dev, labels, lmap)
         test = apply_label_mode(target.test, labels, lmap)
         metrics = {
             "domain": domain, "mode": mode, "source": source if src else None, "backbone": backbone,
-            "label_mode": labels, "seed": seed,
+            "label_mode": labels, "seed": seed, "label_init": label_init if mode == "ptf" else None,
             "train_config": (source_cfg if mode == "jt" else cfg).model_dump(),
             "source_train_config": source_cfg.model_dump() if mode == "ptf" else None,
             "model_config": config or {}, "source_limit": source_limit if src else None,
             "target_repeat": repeat if mode == "jt" else None,
             "fit": result.to_json(), "dev": _scores(tagger, dev), "test": _scores(tagger, test),
         }
-        _write_model(out, tagger, log, metrics, lmap)
+        _write_model(out, tagger, log, metrics, lmap if labels == "normalised" else None)
     _report(metrics, out, quiet)
 
 

@@ -25,6 +25,7 @@ from xner.transfer.hashing import config_hash, sentences_digest
 from xner.transfer.joint import DEFAULT_TARGET_REPEAT, joint_train, train_scratch, union_labels
 
 MODES: tuple[str, ...] = ("ptf", "dft", "jt")
+LABEL_INITS: tuple[str, ...] = ("fresh", "map")  # how PTF starts target-only labels
 _DONE = "pretrain.json"  # written last: its presence marks a complete cache entry
 _TRAIN_LOG = "train_log.jsonl"
 
@@ -251,15 +252,20 @@ def train_target(
     progress: ProgressFn | None = None,
     pretrain_progress: ProgressFn | None = None,
     log_path: Path | None = None,
+    label_init: str = "fresh",
 ) -> tuple[Tagger, FitResult]:
     """Run one method on a target: ``ptf``, ``dft`` or ``jt``. Labels are mapped by ``label_mode``
     for source and target alike, and the returned tagger records the mode.
 
     ``source_cfg`` (default ``train_cfg``) is used to pre-train in PTF; ``target_repeat`` only
-    matters for JT (see ``xner.transfer.joint``).
+    matters for JT (see ``xner.transfer.joint``). ``label_init="map"`` starts PTF's target-only
+    labels from the source label of the same generic type under ``label_map`` (default: the
+    shipped CrossNER map), ``"fresh"`` from random rows.
     """
     if mode not in MODES:
         raise ConfigError(f"unknown transfer mode {mode!r}; choose one of {', '.join(MODES)}")
+    if label_init not in LABEL_INITS:
+        raise ConfigError(f"unknown label init {label_init!r}; choose one of {', '.join(LABEL_INITS)}")
     if mode != "dft" and source is None:
         raise ConfigError(f"mode {mode!r} needs a source domain")
     if label_mode == "normalised" and label_map is None:
@@ -270,7 +276,8 @@ def train_target(
         assert source is not None
         pretrained = pretrain_source(source, backbone, model_config, source_cfg or train_cfg,
                                      label_mode, label_map, cache_dir, pretrain_progress)
-        tagger, result = finetune(pretrained, train, dev, train_cfg, progress, log_path)
+        init_map = (label_map or load_label_map()) if label_init == "map" else None
+        tagger, result = finetune(pretrained, train, dev, train_cfg, progress, log_path, init_map)
     elif mode == "dft":
         tagger, result = train_scratch(train, dev, train_cfg, backbone, model_config,
                                        progress=progress, log_path=log_path)
