@@ -108,6 +108,21 @@ def test_grid_shape_and_identity() -> None:
     assert {s.seed for s in specs[:half]} == {1} and {s.label_mode for s in specs[:half]} == {"raw", "normalised"}
 
 
+def test_label_init_reaches_every_result_run_and_only_a_non_default_changes_ids() -> None:
+    def cfg(init: str = "") -> object:
+        return parse_config((f'label_init = "{init}"\n' if init else "") + "seeds = [1]\n", Path("x.toml"))
+
+    fresh = run_specs(cfg(), "ai", ["music"], None, None)  # type: ignore[arg-type]
+    mapped = run_specs(cfg("map"), "ai", ["music"], None, None)  # type: ignore[arg-type]
+    assert {s.label_init for s in fresh} == {"fresh"} and {s.label_init for s in mapped} == {"map"}
+    assert "label_init" not in fresh[0].canonical()  # ids of studies from before the option stay valid
+    assert all(a.id != b.id for a, b in zip(fresh, mapped))
+    assert [s.id for s in pretrain_specs(cfg("map"), None)] == [  # type: ignore[arg-type]
+        s.id for s in pretrain_specs(cfg(), None)]  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="label_init"):
+        cfg("copy")
+
+
 def test_baseline_always_in_grid() -> None:
     cfg = parse_config("[methods.random]\nenabled = false\n", Path("x.toml"))
     specs = run_specs(cfg, "ai", ["music"], None, None)

@@ -95,6 +95,8 @@ class StudyConfig(_Strict):
     source_subset: int | None = Field(None, ge=1, description="use the first N source sentences")
     label_modes: tuple[LabelMode, ...] = ("raw", "normalised")
     label_map: Path | None = None
+    # "map": PTF's target-only labels start from the source label of their generic type.
+    label_init: Literal["fresh", "map"] = "fresh"
     seeds: tuple[int, ...] = (1, 2, 3)
     keep_models: bool = False
     methods: Methods = Methods()

@@ -43,9 +43,13 @@ class RunSpec(BaseModel):
     pretrain: TrainConfig
     finetune: TrainConfig | None = None
     uncertainty: dict[str, Any] | None = None
+    label_init: Literal["fresh", "map"] = "fresh"
 
     def canonical(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        if data["label_init"] == "fresh":  # left out at its default: ids from before it existed stay valid
+            del data["label_init"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
     def id(self) -> str:
@@ -88,7 +92,7 @@ def run_specs(cfg: StudyConfig, target: str, pool: list[str], ranking: list[str]
         for mode in cfg.label_modes:
             base = _base(cfg, mode, seed, label_map_sha)
             base.update(target=target, finetune=cfg.finetune.model_copy(update={"seed": seed}),
-                        pool_splits=cfg.pool_splits)
+                        pool_splits=cfg.pool_splits, label_init=cfg.label_init)
 
             def add(method: str, setting: float, domains: list[str], **extra: Any) -> None:
                 specs.append(RunSpec(method=method, setting=float(setting),  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ def describe(cfg: StudyConfig) -> dict[str, Any]:
 
     root = find_data_root(cfg.data_root)
     sha = None
-    if "normalised" in cfg.label_modes:
+    if "normalised" in cfg.label_modes or cfg.label_init == "map":
         label_map = _label_map(str(cfg.label_map) if cfg.label_map else None)
         corpus = _corpus(str(root))
         check_covers(label_map, [s for d in corpus.domains.values() for _, split in d.splits() for s in split])
@@ -52,6 +52,11 @@ def describe(cfg: StudyConfig) -> dict[str, Any]:
 
 def _map(ctx: StudyContext) -> Any:
     return _label_map(str(ctx.config.label_map) if ctx.config.label_map else None)
+
+
+def _init_map(ctx: StudyContext, spec: RunSpec) -> Any:
+    """The label map that starts new labels from source ones, or None (fresh rows)."""
+    return _map(ctx) if spec.label_init == "map" else None
 
 
 def _source(ctx: StudyContext, spec: RunSpec) -> Domain:
@@ -111,7 +116,7 @@ def _fit(spec: RunSpec, ctx: StudyContext, target: Domain) -> tuple[Any, Any, in
     if spec.method.startswith("uncertainty"):
         return _active(spec, ctx, pretrained, train, dev)
     added = apply_label_mode(_added(ctx, spec), mode, lmap)
-    tagger, fit = finetune(pretrained, train + added, dev, tcfg)
+    tagger, fit = finetune(pretrained, train + added, dev, tcfg, label_map=_init_map(ctx, spec))
     return tagger, fit, len(added)
 
 
@@ -130,7 +135,8 @@ def _active(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     fits: list[Any] = []
 
     def train_fn(sentences: list[Sentence]) -> Any:
-        tagger, fit = finetune(pretrained, sentences, dev, spec.finetune)  # type: ignore[arg-type]
+        tagger, fit = finetune(pretrained, sentences, dev, spec.finetune,  # type: ignore[arg-type]
+                               label_map=_init_map(ctx, spec))
         fits.append(fit)
         return tagger
 
