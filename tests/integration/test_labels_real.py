@@ -58,3 +58,20 @@ def test_normalising_keeps_every_entity_and_only_generic_types(
     assert len(norm_entities) == len(raw_entities) > 0
     # Same spans, only the type changes.
     assert [e[1:] for e in norm_entities] == [e[1:] for e in raw_entities]
+
+
+@pytest.mark.parametrize("domain", DOMAINS[1:])
+def test_every_target_only_label_starts_from_a_conll_label(corpus: dict[str, list[Sentence]], domain: str) -> None:
+    from xner.labels.origins import label_origins
+    from xner.labels.space import LabelSpace
+
+    source = LabelSpace.from_sentences(corpus["conll2003"])
+    grown = source.copy()
+    added = grown.extend(LabelSpace.from_sentences(corpus[domain]))
+    origins = label_origins(source, grown, load_label_map(), domain)
+    assert added and sorted(origins) == [grown.id(t) for t in added]  # the shipped map names every type
+    label_map = load_label_map()
+    for new_id, old_id in origins.items():
+        new, old = grown.tags[new_id], source.tags[old_id]
+        assert new[:2] == old[:2]
+        assert label_map.target(new[2:], domain) == label_map.target(old[2:], domain)
