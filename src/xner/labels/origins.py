@@ -57,7 +57,7 @@ def inside_conflicts(labels: LabelSpace, origins: dict[int, int]) -> list[tuple[
         if not to_tag.startswith("I-"):
             continue
         for a, from_tag in enumerate(tags):
-            if a not in origins and b not in origins or from_tag == OUTSIDE:
+            if (a not in origins and b not in origins) or from_tag == OUTSIDE:
                 continue
             same_now = entity_type(from_tag) == entity_type(to_tag)
             same_before = entity_type(tags[origin(a)]) == entity_type(tags[origin(b)])

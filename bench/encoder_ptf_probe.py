@@ -1,0 +1,87 @@
+"""One MiniLM PTF run (one domain, one seed) with settings from the environment; appends a JSON line.
+
+Uses encoder_bench's pre-training cache (bench/results/pretrained_encoder, 1 source epoch), so
+its runs start from the same CoNLL-2003 models as the issue-6 benchmark. Settings:
+DOMAIN (ai), SEED (0), INIT (map | fresh), LR (5e-5), BS (16), EPOCHS (20), PATIENCE (5),
+THREADS (2), OUT (bench/results/encoder_probes.jsonl).
+
+    DOMAIN=music SEED=0 INIT=map THREADS=1 .venv/bin/python bench/encoder_ptf_probe.py
+
+``--table FILE...`` instead prints the probes' test F1 beside the fresh-init runs of the same
+domain and seed in bench/results/encoder.json (the issue-6 benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import encoder_bench as eb  # noqa: E402
+
+
+def table(files: list[str]) -> int:
+    """Probe test F1 (label init map) vs the benchmark's fresh-init run of the same domain and seed."""
+    import statistics
+
+    fresh = json.loads((Path(__file__).resolve().parent / "results" / "encoder.json").read_text())["runs"]
+    rows = [json.loads(line) for f in files for line in Path(f).read_text().splitlines() if line.strip()]
+    print("| domain | seed | test F1, fresh | test F1, map | gain | dev F1, fresh | dev F1, map |")
+    print("|---|---|---|---|---|---|---|")
+    gains: list[float] = []
+    for r in sorted(rows, key=lambda r: (r["seed"], eb.DOMAINS.index(r["domain"]))):
+        base = fresh[f"ptf/{r['domain']}/{r['seed']}"]
+        gains.append(r["test_f1"] - base["f1"])
+        print(f"| {r['domain']} | {r['seed']} | {base['f1']:.2f} | {r['test_f1']:.2f} | {gains[-1]:+.2f} | "
+              f"{base['dev_f1']:.2f} | {r['dev_f1']:.2f} |")
+    for seed in sorted({r["seed"] for r in rows}):
+        mine = [r for r in rows if r["seed"] == seed]
+        if len(mine) == len(eb.DOMAINS):
+            avg = statistics.mean(r["test_f1"] for r in mine)
+            base = statistics.mean(fresh[f"ptf/{d}/{seed}"]["f1"] for d in eb.DOMAINS)
+            print(f"seed {seed}: five-domain average test F1 fresh {base:.2f}, map {avg:.2f}")
+    print(f"mean gain over {len(gains)} runs: {statistics.mean(gains):+.2f} (min {min(gains):+.2f}, max {max(gains):+.2f})")
+    return 0
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--table"]:
+        return table(sys.argv[2:])
+    import torch
+
+    from xner.evaluation.metrics import entity_f1
+    from xner.labels.normalise import load_label_map
+    from xner.models.encoder import recommended_train_config
+    from xner.transfer.pretrain_finetune import finetune
+
+    env = os.environ.get
+    domain, seed, threads = env("DOMAIN", "ai"), int(env("SEED", "0")), int(env("THREADS", "2"))
+    args = eb.parse_args(["--source-epochs", "1", "--domains", domain, "--seeds", "1"])
+    torch.set_num_threads(threads)
+    data = eb.load_data(args, [domain])
+    path, _ = eb.pretrain(args, data, seed)
+    cfg = recommended_train_config(epochs=int(env("EPOCHS", "20")), patience=int(env("PATIENCE", "5")), seed=seed,
+                                   threads=threads, batch_size=int(env("BS", "16")), lr=float(env("LR", "5e-5")))
+    label_map = load_label_map() if env("INIT", "map") == "map" else None
+    started = time.time()
+    tagger, fit = finetune(path, data[domain].train, data[domain].dev, cfg, label_map=label_map)
+    seconds = time.time() - started
+    test = data[domain].test
+    f1 = 100 * entity_f1([list(s.tags) for s in test], tagger.predict(test))
+    record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "lr": cfg.lr, "batch_size": cfg.batch_size,
+              "epochs": cfg.epochs, "patience": cfg.patience, "threads": threads, "test_f1": round(f1, 2),
+              "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
+              "epochs_run": fit.epochs_run, "finetune_seconds": round(seconds, 1)}
+    print(json.dumps(record), flush=True)
+    out = Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_probes.jsonl")))
+    with out.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
