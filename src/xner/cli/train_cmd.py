@@ -172,7 +172,8 @@ def _write_model(out: Path, tagger: Any, log: Path, metrics: dict[str, Any], lab
 
 
 def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None,
-                   source_limit: int | None, out: Path, encoder: str | None = None) -> None:
+                   source_limit: int | None, out: Path, encoder: str | None = None,
+                   label_init: str = "fresh") -> None:
     """Reject bad option values before any data is read or anything is trained."""
     from xner.models.factory import BACKBONES
 
@@ -184,7 +185,9 @@ def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None
         raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
     if encoder is not None and backbone != "encoder":
         raise ConfigError("--encoder needs --backbone encoder")
-    if label_map is not None and labels != "normalised":
+    if label_init not in ("fresh", "map"):
+        raise ConfigError(f"--label-init must be fresh or map, not {label_init!r}")
+    if label_map is not None and labels != "normalised" and label_init != "map":
         raise ConfigError("--label-map needs --labels normalised or --label-init map")
     if source_limit is not None and source_limit < 1:
         raise ConfigError("--source-limit must be >= 1")
@@ -226,9 +229,7 @@ def train_command(
     from xner.transfer.joint import DEFAULT_TARGET_REPEAT
     from xner.transfer.pretrain_finetune import train_target
 
-    _check_options(mode, labels, backbone, label_map if label_init == "fresh" else None, source_limit, out, encoder)
-    if label_init not in ("fresh", "map"):
-        raise ConfigError(f"--label-init must be fresh or map, not {label_init!r}")
+    _check_options(mode, labels, backbone, label_map, source_limit, out, encoder, label_init)
     cfg, source_cfg = train_configs(backbone, epochs=epochs, patience=patience, batch_size=batch_size,
                                     source_epochs=source_epochs, source_patience=source_patience, lr=lr,
                                     seed=seed, threads=threads, o_weight=o_weight)

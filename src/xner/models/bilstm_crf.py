@@ -179,8 +179,9 @@ class BiLSTMCRFTagger:
             )
         self.vocab.grow(s.tokens for s in sentences)
         generator = torch.Generator().manual_seed(self.seed + 1)
+        origins = dict(origins or {})
         self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator,
-                      dict(origins or {}), inside_conflicts(labels, dict(origins or {})))
+                      origins, inside_conflicts(labels, origins))
         self.labels = labels.copy()
 
     # ------------------------------------------------------------ persistence
