@@ -3,7 +3,7 @@
 Uses encoder_bench's pre-training cache (bench/results/pretrained_encoder, 1 source epoch), so
 its runs start from the same CoNLL-2003 models as the issue-6 benchmark. Settings:
 DOMAIN (ai), SEED (0), INIT (map | fresh), LR (5e-5), BS (16), EPOCHS (20), PATIENCE (5),
-THREADS (2), OUT (bench/results/encoder_probes.jsonl).
+SCHED (constant | linear), WARMUP (0.1), THREADS (2), OUT (bench/results/encoder_probes.jsonl).
 
     DOMAIN=music SEED=0 INIT=map THREADS=1 .venv/bin/python bench/encoder_ptf_probe.py
 
@@ -65,7 +65,8 @@ def main() -> int:
     data = eb.load_data(args, [domain])
     path, _ = eb.pretrain(args, data, seed)
     cfg = recommended_train_config(epochs=int(env("EPOCHS", "20")), patience=int(env("PATIENCE", "5")), seed=seed,
-                                   threads=threads, batch_size=int(env("BS", "16")), lr=float(env("LR", "5e-5")))
+                                   threads=threads, batch_size=int(env("BS", "16")), lr=float(env("LR", "5e-5")),
+                                   lr_schedule=env("SCHED", "constant"), warmup=float(env("WARMUP", "0.1")))
     label_map = load_label_map() if env("INIT", "map") == "map" else None
     started = time.time()
     tagger, fit = finetune(path, data[domain].train, data[domain].dev, cfg, label_map=label_map)
@@ -73,7 +74,8 @@ def main() -> int:
     test = data[domain].test
     f1 = 100 * entity_f1([list(s.tags) for s in test], tagger.predict(test))
     record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "lr": cfg.lr, "batch_size": cfg.batch_size,
-              "epochs": cfg.epochs, "patience": cfg.patience, "threads": threads, "test_f1": round(f1, 2),
+              "epochs": cfg.epochs, "patience": cfg.patience, "lr_schedule": cfg.lr_schedule,
+              "warmup": cfg.warmup, "threads": threads, "test_f1": round(f1, 2),
               "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
               "epochs_run": fit.epochs_run, "finetune_seconds": round(seconds, 1)}
     print(json.dumps(record), flush=True)

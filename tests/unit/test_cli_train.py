@@ -113,6 +113,16 @@ def test_train_dft_and_jt(mode: str, data_root: Path, tmp_path: Path, monkeypatc
     assert metrics["train_config"]["epochs"] == 1 and metrics["fit"]["epochs_run"] == 1
     # jt runs on the source schedule (batch 32), dft on the target one (batch 8)
     assert metrics["train_config"]["batch_size"] == (32 if mode == "jt" else 8)
+    assert "lr_schedule" not in metrics["train_config"]  # the constant default is left out
+
+
+def test_train_linear_schedule_is_recorded(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(train_args(data_root, tmp_path / "lin", "--mode", "dft", "--epochs", "2", "--lr-schedule",
+                                      "linear", "--warmup", "0.2", "--quiet"), monkeypatch, capsys)
+    assert code == 0, err
+    cfg = json.loads((tmp_path / "lin" / "metrics.json").read_text())["train_config"]
+    assert cfg["lr_schedule"] == "linear" and cfg["warmup"] == 0.2
 
 
 def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -155,6 +165,8 @@ def test_train_label_init_map_records_it_and_writes_no_label_map(
     (["--source-epochs", "0"], "--source-epochs"),
     (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),
     (["--label-init", "copy"], "--label-init must be fresh or map"),
+    (["--lr-schedule", "cosine"], "--lr-schedule"),
+    (["--lr-schedule", "linear", "--warmup", "1.5"], "--warmup"),
 ])
 def test_train_bad_options_are_one_line_errors(args: list[str], message: str, data_root: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -178,3 +178,36 @@ def test_patience_waits_for_the_first_entity(monkeypatch: pytest.MonkeyPatch) ->
     result = fit(WordTagger(data), data, data[:2], TrainConfig(epochs=8, batch_size=4, patience=2))
     assert result.best_epoch == 5 and result.best_dev_f1 == pytest.approx(0.4)
     assert result.epochs_run == 7
+
+
+def test_linear_schedule_warms_up_then_decays_to_zero() -> None:
+    cfg = TrainConfig(epochs=2, lr=1.0, lr_schedule="linear", warmup=0.25)
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=cfg.lr)
+    scheduler = trainer.make_scheduler(optimizer, cfg, steps_per_epoch=4)
+    assert scheduler is not None
+    rates = []
+    for _ in range(8):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] < rates[1] < rates[2]  # two warm-up steps
+    assert rates[2] == pytest.approx(1.0)
+    assert all(a > b for a, b in zip(rates[2:], rates[3:]))
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0)
+
+
+def test_constant_schedule_has_no_scheduler_and_is_left_out_of_dumps() -> None:
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+    assert trainer.make_scheduler(optimizer, TrainConfig(), steps_per_epoch=3) is None
+    # Cache keys and run ids are hashes of this dump: the new settings must not change them.
+    assert "lr_schedule" not in TrainConfig().model_dump() and "warmup" not in TrainConfig().model_dump()
+    linear = TrainConfig(lr_schedule="linear", warmup=0.2)
+    assert linear.model_dump()["lr_schedule"] == "linear" and linear.model_dump()["warmup"] == 0.2
+    assert TrainConfig(**linear.model_dump(mode="json")) == linear
+
+
+def test_fit_with_linear_schedule_learns() -> None:
+    data = _data()
+    tagger = WordTagger(data)
+    cfg = TrainConfig(epochs=15, batch_size=4, lr=0.1, patience=15, seed=3, lr_schedule="linear")
+    assert fit(tagger, data, data[:4], cfg).best_dev_f1 == pytest.approx(1.0)

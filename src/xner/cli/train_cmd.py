@@ -64,7 +64,7 @@ def train_configs(backbone: str, *, epochs: int | None = None, patience: int | N
 
     The encoder starts from ``recommended_train_config`` (AdamW, lr 5e-5, batch 16, ...) for
     every phase: TrainConfig's own defaults suit the BiLSTM and wreck a pre-trained encoder.
-    ``common`` (seed, threads, o_weight) applies to both; the source config serves
+    ``common`` (seed, threads, o_weight, lr_schedule, warmup) applies to both; the source config serves
     pre-training (ptf) and joint training (jt).
     """
     make: Callable[..., Any]
@@ -215,6 +215,8 @@ def train_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option("--threads", help="torch threads (0 = torch default).")] = 0,
     o_weight: Annotated[Optional[float], typer.Option("--o-weight", help="Loss weight of the O tag (<= 1).")] = None,
+    lr_schedule: Annotated[Optional[str], typer.Option("--lr-schedule", help="constant, or linear: warm up over --warmup of the steps, then decay to 0 at the last epoch (every phase).", show_default=False)] = None,
+    warmup: Annotated[Optional[float], typer.Option("--warmup", help="With --lr-schedule linear: share of the steps spent warming up (default 0.1).", show_default=False)] = None,
     label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised or --label-init map (default: the shipped CrossNER map).")] = None,
     label_init: Annotated[str, typer.Option("--label-init", help="ptf: target-only labels start fresh, or (map) as copies of the source label of the same generic type in the label map.")] = "fresh",
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Pre-trained model cache (default: user cache).")] = None,
@@ -232,7 +234,8 @@ def train_command(
     _check_options(mode, labels, backbone, label_map, source_limit, out, encoder, label_init)
     cfg, source_cfg = train_configs(backbone, epochs=epochs, patience=patience, batch_size=batch_size,
                                     source_epochs=source_epochs, source_patience=source_patience, lr=lr,
-                                    seed=seed, threads=threads, o_weight=o_weight)
+                                    seed=seed, threads=threads, o_weight=o_weight, lr_schedule=lr_schedule,
+                                    warmup=warmup)
     config = _load_model_config(model_config)
     if encoder is not None:
         config = {**(config or {}), "encoder": encoder}

@@ -51,6 +51,26 @@ def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.
     return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
 
 
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Linear warm-up over ``cfg.warmup`` of all steps, then linear decay to 0 at the last epoch.
+
+    None for the constant schedule. Early stopping may end training before the decay does.
+    """
+    if cfg.lr_schedule == "constant":
+        return None
+    total = max(1, cfg.epochs * steps_per_epoch)
+    warm = int(cfg.warmup * total)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -76,6 +96,7 @@ def _run_epoch(
     optimizer: torch.optim.Optimizer,
     rng: np.random.Generator,
     deadline: float | None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, int, bool]:
     """One pass over ``train``. Returns (mean loss per sentence, sentences seen, out of time)."""
     module = tagger.module
@@ -88,6 +109,8 @@ def _run_epoch(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         size = _batch_size(batch)
         total += float(loss.detach()) * size
         seen += size
@@ -137,6 +160,7 @@ def fit(
         configure(cfg)
     module = tagger.module
     optimizer = make_optimizer([p for p in module.parameters() if p.requires_grad], cfg)
+    scheduler = make_scheduler(optimizer, cfg, -(-len(train) // cfg.batch_size))
     log = _EpochLogFile(Path(log_path) if log_path is not None else None)
     started = time.monotonic()
     deadline = started + cfg.max_seconds if cfg.max_seconds is not None else None
@@ -145,7 +169,7 @@ def fit(
     epoch = 0
     for epoch in range(1, cfg.epochs + 1):
         epoch_start = time.monotonic()
-        loss, seen, out_of_time = _run_epoch(tagger, train, cfg, optimizer, rng, deadline)
+        loss, seen, out_of_time = _run_epoch(tagger, train, cfg, optimizer, rng, deadline, scheduler)
         train_seconds = time.monotonic() - epoch_start
         # Out of time after this epoch: score it now (it is the last) rather than start another.
         out_of_time = out_of_time or (deadline is not None and time.monotonic() >= deadline)
