@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of ptf,dft,jt")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0..N-1)")
     p.add_argument("--labels", choices=("raw", "normalised"), default="raw")
+    p.add_argument("--label-init", choices=("fresh", "map"), default="fresh",
+                   help="PTF: target-only labels start fresh or from the source label of their "
+                        "generic type in the shipped CrossNER label map")
     p.add_argument("--epochs", type=int, default=100, help="max epochs on a target (PTF fine-tuning, DFT)")
     p.add_argument("--patience", type=int, default=20,
                    help="target early-stopping patience; a fresh DFT model scores 0 dev F1 for its "
@@ -90,6 +93,8 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
             "source_limit",
             "batch_size", "source_batch_size", "lr", "o_weight", "target_repeat")
     out = {k: getattr(args, k) for k in keep}
+    if args.label_init != "fresh":  # left out at the default: older result files still resume
+        out["label_init"] = args.label_init
     out["model_config"] = json.loads(args.model_config.read_text()) if args.model_config else None
     return out
 
@@ -122,7 +127,7 @@ def run_one(mode: str, domain: str, seed: int, args: argparse.Namespace, data: d
         mode, data["conll2003"], target.train, target.dev, source_cfg if mode == "jt" else target_cfg,
         model_config=settings_of(args)["model_config"], label_mode=args.labels, label_map=data["label_map"],
         cache_dir=args.cache, source_cfg=source_cfg,
-        target_repeat=args.target_repeat or DEFAULT_TARGET_REPEAT,
+        target_repeat=args.target_repeat or DEFAULT_TARGET_REPEAT, label_init=args.label_init,
     )
     test = apply_label_mode(target.test, args.labels, data["label_map"])
     scores = entity_scores([list(s.tags) for s in test], tagger.predict(test))
