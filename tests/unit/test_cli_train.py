@@ -80,6 +80,8 @@ def test_train_ptf_writes_model_log_and_metrics(ptf_model: Path, data_root: Path
     assert meta["label_mode"] == "raw"
     metrics = json.loads((ptf_model / "metrics.json").read_text())
     assert metrics["mode"] == "ptf" and metrics["domain"] == "ai" and metrics["source"] == "conll2003"
+    assert metrics["label_init"] == "map"  # the default
+    assert not (ptf_model / api.LABEL_MAP_FILE).exists()  # raw labels: nothing to normalise
     assert 0.0 <= metrics["test"]["f1"] <= 1.0 and metrics["test"]["n_gold"] == 8
     assert metrics["fit"]["epochs_run"] <= 2
     assert len((ptf_model / "train_log.jsonl").read_text().splitlines()) == metrics["fit"]["epochs_run"]
@@ -143,16 +145,16 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     assert {t[2:] for s in gold for t in s.tags if t != "O"} <= {"PER", "MISC"}
 
 
-def test_train_label_init_map_records_it_and_writes_no_label_map(
+def test_train_label_init_records_it_and_writes_no_label_map(
     ptf_model: Path, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cached = set((data_root / "cache").glob("*/pretrain.json"))
-    code, _, err = run_cli(train_args(data_root, tmp_path / "mapped", "--label-init", "map", "--quiet"),
+    code, _, err = run_cli(train_args(data_root, tmp_path / "mapped", "--label-init", "fresh", "--quiet"),
                            monkeypatch, capsys)
     assert code == 0, err
     metrics = json.loads((tmp_path / "mapped" / "metrics.json").read_text())
-    assert metrics["label_init"] == "map" and metrics["label_mode"] == "raw"
+    assert metrics["label_init"] == "fresh" and metrics["label_mode"] == "raw"
     assert not (tmp_path / "mapped" / api.LABEL_MAP_FILE).exists()  # raw labels: nothing to normalise
     assert set((data_root / "cache").glob("*/pretrain.json")) == cached  # the same pre-training
 
@@ -160,7 +162,8 @@ def test_train_label_init_map_records_it_and_writes_no_label_map(
 @pytest.mark.parametrize("args, message", [
     (["--mode", "xx"], "--mode must be one of ptf, dft, jt"),
     (["--labels", "generic"], "--labels must be raw or normalised"),
-    (["--label-map", "x.toml"], "--label-map needs --labels normalised"),
+    (["--label-map", "x.toml", "--label-init", "fresh"], "--label-map needs --labels normalised"),
+    (["--label-map", "x.toml"], "x.toml"),
     (["--epochs", "0"], "--epochs"),
     (["--source-epochs", "0"], "--source-epochs"),
     (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),

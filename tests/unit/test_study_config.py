@@ -108,17 +108,18 @@ def test_grid_shape_and_identity() -> None:
     assert {s.seed for s in specs[:half]} == {1} and {s.label_mode for s in specs[:half]} == {"raw", "normalised"}
 
 
-def test_label_init_reaches_every_result_run_and_only_a_non_default_changes_ids() -> None:
+def test_label_init_reaches_every_result_run_and_only_map_changes_ids() -> None:
     def cfg(init: str = "") -> object:
         return parse_config((f'label_init = "{init}"\n' if init else "") + "seeds = [1]\n", Path("x.toml"))
 
-    fresh = run_specs(cfg(), "ai", ["music"], None, None)  # type: ignore[arg-type]
-    mapped = run_specs(cfg("map"), "ai", ["music"], None, None)  # type: ignore[arg-type]
+    assert cfg().label_init == "map"  # type: ignore[attr-defined]  # the default
+    fresh = run_specs(cfg("fresh"), "ai", ["music"], None, None)  # type: ignore[arg-type]
+    mapped = run_specs(cfg(), "ai", ["music"], None, None)  # type: ignore[arg-type]
     assert {s.label_init for s in fresh} == {"fresh"} and {s.label_init for s in mapped} == {"map"}
     assert "label_init" not in fresh[0].canonical()  # ids of studies from before the option stay valid
     assert all(a.id != b.id for a, b in zip(fresh, mapped))
     assert [s.id for s in pretrain_specs(cfg("map"), None)] == [  # type: ignore[arg-type]
-        s.id for s in pretrain_specs(cfg(), None)]  # type: ignore[arg-type]
+        s.id for s in pretrain_specs(cfg("fresh"), None)]  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="label_init"):
         cfg("copy")
 
@@ -143,3 +144,25 @@ def test_encoder_backbone_takes_encoder_training_defaults(tmp_path: Path) -> Non
     assert cfg.finetune.lr == 5e-5 and cfg.finetune.epochs == 4
     bilstm = load_config(_write(tmp_path, 'backbone = "bilstm_crf"\n'))
     assert bilstm.finetune.lr == 2e-3 and bilstm.finetune.optimizer == "adam"
+
+
+def _tiny_root(root: Path) -> Path:
+    for domain, kind in (("conll2003", "person"), ("legal", "contract_party")):
+        (root / domain).mkdir(parents=True)
+        for split in ("train", "dev", "test"):
+            (root / domain / f"{split}.txt").write_text(f"Acme B-{kind}\nsigned O\n\n")
+    return root
+
+
+def test_label_init_map_does_not_need_a_map_covering_every_type(tmp_path: Path) -> None:
+    """A raw-only study on a domain the map does not know runs (its types start fresh); the
+    normalised mode still needs every type mapped."""
+    from xner.study.methods import describe
+
+    root = _tiny_root(tmp_path / "data")
+    raw_only = parse_config(f'data_root = "{root}"\nlabel_modes = ["raw"]\n', tmp_path / "s.toml")
+    info = describe(raw_only)
+    assert info["label_map_sha256"] is not None  # map init: the map is part of every run's identity
+    both = parse_config(f'data_root = "{root}"\n', tmp_path / "s.toml")
+    with pytest.raises(ConfigError, match="contract_party"):
+        describe(both)

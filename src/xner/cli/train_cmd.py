@@ -173,7 +173,7 @@ def _write_model(out: Path, tagger: Any, log: Path, metrics: dict[str, Any], lab
 
 def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None,
                    source_limit: int | None, out: Path, encoder: str | None = None,
-                   label_init: str = "fresh") -> None:
+                   label_init: str = "map") -> None:
     """Reject bad option values before any data is read or anything is trained."""
     from xner.models.factory import BACKBONES
 
@@ -218,7 +218,7 @@ def train_command(
     lr_schedule: Annotated[Optional[str], typer.Option("--lr-schedule", help="constant, or linear: warm up over --warmup of the steps, then decay to 0 at the last epoch (every phase).", show_default=False)] = None,
     warmup: Annotated[Optional[float], typer.Option("--warmup", help="With --lr-schedule linear: share of the steps spent warming up (default 0.1).", show_default=False)] = None,
     label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised or --label-init map (default: the shipped CrossNER map).")] = None,
-    label_init: Annotated[str, typer.Option("--label-init", help="ptf: target-only labels start fresh, or (map) as copies of the source label of the same generic type in the label map.")] = "fresh",
+    label_init: Annotated[str, typer.Option("--label-init", help="ptf: target-only labels start as copies of the source label of the same generic type in the label map (map; a type the map lacks starts fresh), or all fresh.")] = "map",
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Pre-trained model cache (default: user cache).")] = None,
     source_limit: Annotated[Optional[int], typer.Option("--source-limit", help="Use only the first N source train sentences (quick checks).")] = None,
     target_repeat: Annotated[Optional[int], typer.Option("--target-repeat", help="jt: times the target train set is repeated (default 10).")] = None,

@@ -44,8 +44,9 @@ def describe(cfg: StudyConfig) -> dict[str, Any]:
     sha = None
     if "normalised" in cfg.label_modes or cfg.label_init == "map":
         label_map = _label_map(str(cfg.label_map) if cfg.label_map else None)
-        corpus = _corpus(str(root))
-        check_covers(label_map, [s for d in corpus.domains.values() for _, split in d.splits() for s in split])
+        if "normalised" in cfg.label_modes:  # label init only: a type the map lacks starts fresh
+            corpus = _corpus(str(root))
+            check_covers(label_map, [s for d in corpus.domains.values() for _, split in d.splits() for s in split])
         sha = hashlib.sha256(json.dumps(label_map.to_json(), sort_keys=True).encode()).hexdigest()
     return {"data_root": str(root), "domains": discover_domains(root, complete_only=True), "label_map_sha256": sha}
 

@@ -252,7 +252,7 @@ def train_target(
     progress: ProgressFn | None = None,
     pretrain_progress: ProgressFn | None = None,
     log_path: Path | None = None,
-    label_init: str = "fresh",
+    label_init: str = "map",
 ) -> tuple[Tagger, FitResult]:
     """Run one method on a target: ``ptf``, ``dft`` or ``jt``. Labels are mapped by ``label_mode``
     for source and target alike, and the returned tagger records the mode.
