@@ -3,7 +3,8 @@
 Uses encoder_bench's pre-training cache (bench/results/pretrained_encoder, 1 source epoch), so
 its runs start from the same CoNLL-2003 models as the issue-6 benchmark. Settings:
 DOMAIN (ai), SEED (0), INIT (map | fresh), LR (5e-5), BS (16), EPOCHS (20), PATIENCE (5),
-SCHED (constant | linear), WARMUP (0.1), THREADS (2), OUT (bench/results/encoder_probes.jsonl).
+SCHED (constant | linear), WARMUP (0.1),
+AUG (0: mention-replacement copies of each train sentence), AUG_P (0.5), PRED (file for word / gold / predicted test tags), THREADS (2), OUT (bench/results/encoder_probes.jsonl).
 
     DOMAIN=music SEED=0 INIT=map THREADS=1 .venv/bin/python bench/encoder_ptf_probe.py
 
@@ -24,27 +25,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import encoder_bench as eb  # noqa: E402
 
 
+def _mean_std(values: list[float]) -> str:
+    import statistics
+
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.2f}"
+
+
 def table(files: list[str]) -> int:
-    """Probe test F1 (label init map) vs the benchmark's fresh-init run of the same domain and seed."""
+    """Probe test F1 vs the benchmark's fresh-init run of the same domain and seed, then per
+    domain mean ± std over the seeds next to CrossNER's BERT-base PTF."""
     import statistics
 
     fresh = json.loads((Path(__file__).resolve().parent / "results" / "encoder.json").read_text())["runs"]
     rows = [json.loads(line) for f in files for line in Path(f).read_text().splitlines() if line.strip()]
-    print("| domain | seed | test F1, fresh | test F1, map | gain | dev F1, fresh | dev F1, map |")
-    print("|---|---|---|---|---|---|---|")
+    print("| domain | seed | test F1, fresh | test F1, map | gain | dev F1, fresh | dev F1, map | untyped test F1, map |")
+    print("|---|---|---|---|---|---|---|---|")
     gains: list[float] = []
     for r in sorted(rows, key=lambda r: (r["seed"], eb.DOMAINS.index(r["domain"]))):
         base = fresh[f"ptf/{r['domain']}/{r['seed']}"]
         gains.append(r["test_f1"] - base["f1"])
+        untyped = f"{r['test_untyped_f1']:.2f}" if "test_untyped_f1" in r else "-"
         print(f"| {r['domain']} | {r['seed']} | {base['f1']:.2f} | {r['test_f1']:.2f} | {gains[-1]:+.2f} | "
-              f"{base['dev_f1']:.2f} | {r['dev_f1']:.2f} |")
-    for seed in sorted({r["seed"] for r in rows}):
+              f"{base['dev_f1']:.2f} | {r['dev_f1']:.2f} | {untyped} |")
+    seeds = sorted({r["seed"] for r in rows})
+    for seed in seeds:
         mine = [r for r in rows if r["seed"] == seed]
         if len(mine) == len(eb.DOMAINS):
             avg = statistics.mean(r["test_f1"] for r in mine)
             base = statistics.mean(fresh[f"ptf/{d}/{seed}"]["f1"] for d in eb.DOMAINS)
             print(f"seed {seed}: five-domain average test F1 fresh {base:.2f}, map {avg:.2f}")
     print(f"mean gain over {len(gains)} runs: {statistics.mean(gains):+.2f} (min {min(gains):+.2f}, max {max(gains):+.2f})")
+    print()
+    print("| domain | seeds | MiniLM PTF, label init map | fresh (same seeds) | CrossNER BERT-base PTF |")
+    print("|---|---|---|---|---|")
+    means: list[float] = []
+    fresh_means: list[float] = []
+    for domain in eb.DOMAINS:
+        mine = [r for r in rows if r["domain"] == domain]
+        if not mine:
+            continue
+        base = [fresh[f"ptf/{domain}/{r['seed']}"]["f1"] for r in mine]
+        means.append(statistics.mean(r["test_f1"] for r in mine))
+        fresh_means.append(statistics.mean(base))
+        print(f"| {domain} | {len(mine)} | {_mean_std([r['test_f1'] for r in mine])} | {_mean_std(base)} | {eb.BERT_PTF[domain]:.2f} |")
+    if len(means) == len(eb.DOMAINS):
+        print(f"| average | | {statistics.mean(means):.2f} | {statistics.mean(fresh_means):.2f} | {eb.BERT_PTF_AVERAGE:.2f} |")
     return 0
 
 
@@ -53,7 +78,7 @@ def main() -> int:
         return table(sys.argv[2:])
     import torch
 
-    from xner.evaluation.metrics import entity_f1
+    from xner.evaluation.metrics import entity_f1, entity_scores
     from xner.labels.normalise import load_label_map
     from xner.models.encoder import recommended_train_config
     from xner.transfer.pretrain_finetune import finetune
@@ -69,16 +94,32 @@ def main() -> int:
                                    lr_schedule=env("SCHED", "constant"), warmup=float(env("WARMUP", "0.1")))
     label_map = load_label_map() if env("INIT", "map") == "map" else None
     started = time.time()
-    tagger, fit = finetune(path, data[domain].train, data[domain].dev, cfg, label_map=label_map)
+    train = data[domain].train
+    copies = int(env("AUG", "0"))
+    if copies:
+        from xner.data.augment import mention_replacement
+
+        train = mention_replacement(train, copies, float(env("AUG_P", "0.5")), seed)
+    tagger, fit = finetune(path, train, data[domain].dev, cfg, label_map=label_map)
     seconds = time.time() - started
     test = data[domain].test
-    f1 = 100 * entity_f1([list(s.tags) for s in test], tagger.predict(test))
+    gold, pred = [list(s.tags) for s in test], tagger.predict(test)
+    scores = entity_scores(gold, pred)
+    f1 = 100 * scores.f1
+    # Spans alone (every type made one): how much of the error is the type, not the boundary.
+    untyped = 100 * entity_f1(*[[[t[:2] + "X" if t != "O" else t for t in s] for s in tags] for tags in (gold, pred)])
     record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "lr": cfg.lr, "batch_size": cfg.batch_size,
               "epochs": cfg.epochs, "patience": cfg.patience, "lr_schedule": cfg.lr_schedule,
-              "warmup": cfg.warmup, "threads": threads, "test_f1": round(f1, 2),
+              "warmup": cfg.warmup, "augment_copies": copies,
+              "augment_p": float(env("AUG_P", "0.5")) if copies else None, "threads": threads, "test_f1": round(f1, 2),
+              "test_precision": round(100 * scores.precision, 2), "test_recall": round(100 * scores.recall, 2),
+              "test_untyped_f1": round(untyped, 2),
               "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
               "epochs_run": fit.epochs_run, "finetune_seconds": round(seconds, 1)}
     print(json.dumps(record), flush=True)
+    if env("PRED"):  # word, gold, predicted tag per line: for error analysis
+        lines = ["\n".join(f"{w} {g} {q}" for w, g, q in zip(s.tokens, g_, p_)) for s, g_, p_ in zip(test, gold, pred)]
+        Path(env("PRED", "")).write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     out = Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_probes.jsonl")))
     with out.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
