@@ -48,6 +48,7 @@ def table(files: list[str]) -> int:
         print(f"| {r['domain']} | {r['seed']} | {base['f1']:.2f} | {r['test_f1']:.2f} | {gains[-1]:+.2f} | "
               f"{base['dev_f1']:.2f} | {r['dev_f1']:.2f} | {untyped} |")
     seeds = sorted({r["seed"] for r in rows})
+    print()
     for seed in seeds:
         mine = [r for r in rows if r["seed"] == seed]
         if len(mine) == len(eb.DOMAINS):

@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality_bilstm.json")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="train nothing: print the tables of these result files together")
+    p.add_argument("--compare", type=Path, nargs=2, default=None, metavar=("BASE", "NEW"),
+                   help="train nothing: test F1 of NEW minus BASE for each (mode, domain, seed) in both")
     return p.parse_args(argv)
 
 
@@ -85,6 +87,18 @@ def print_merged(paths: list[Path], domains: list[str]) -> None:
     print(markdown(summary, domains, modes, "f1"))
     print("\nStrict IOB2 entity F1:\n")
     print(markdown(summary, domains, modes, "strict_f1"))
+
+
+def print_gains(base_path: Path, new_path: Path) -> None:
+    """Per-run test F1 gains of one result file over another (runs matched by mode, domain, seed)."""
+    key = lambda r: (r["mode"], r["domain"], r["seed"])  # noqa: E731
+    base = {key(r): r for r in json.loads(base_path.read_text())["runs"]}
+    gains = [r["f1"] - base[key(r)]["f1"] for r in json.loads(new_path.read_text())["runs"] if key(r) in base]
+    if not gains:
+        print("no run in both files")
+        return
+    print(f"{new_path} minus {base_path}: {len(gains)} runs, mean test F1 gain {statistics.mean(gains):+.2f} "
+          f"(min {min(gains):+.2f}, max {max(gains):+.2f}), {sum(g > 0 for g in gains)} gained")
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -210,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: unknown mode(s) {', '.join(bad)}")
     if args.merge:
         print_merged(args.merge, domains)
+        return
+    if args.compare:
+        print_gains(*args.compare)
         return
     data = load_data(args, domains)
     settings = settings_of(args)

@@ -14,23 +14,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from xner.data.corpus import Sentence
+from xner.evaluation.metrics import extract_entities
 
 Mention = tuple[str, ...]
 
 
 def _spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(start, end exclusive, type) of each IOB2 entity; a stray I- starts an entity."""
-    spans: list[tuple[int, int, str]] = []
-    start, cur = -1, ""
-    for i, tag in enumerate(tags):
-        if tag[0] == "I" and tag[2:] == cur:
-            continue
-        if cur:
-            spans.append((start, i, cur))
-        start, cur = (i, tag[2:]) if tag != "O" else (-1, "")
-    if cur:
-        spans.append((start, len(tags), cur))
-    return spans
+    """(start, end exclusive, type) of each entity, read as the metric reads them."""
+    return [(first, last + 1, kind) for kind, _, first, last in extract_entities([tags])]
 
 
 def mentions_by_type(sentences: Sequence[Sentence]) -> dict[str, list[Mention]]:
