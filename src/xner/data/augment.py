@@ -14,21 +14,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from xner.data.corpus import Sentence
-from xner.evaluation.metrics import extract_entities
+from xner.data.schemes import entity_spans
 
 Mention = tuple[str, ...]
-
-
-def _spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(start, end exclusive, type) of each entity, read as the metric reads them."""
-    return [(first, last + 1, kind) for kind, _, first, last in extract_entities([tags])]
 
 
 def mentions_by_type(sentences: Sequence[Sentence]) -> dict[str, list[Mention]]:
     """Every distinct mention (token tuple) of each entity type, in first-seen order."""
     seen: dict[str, dict[Mention, None]] = defaultdict(dict)
     for s in sentences:
-        for start, end, kind in _spans(s.tags):
+        for kind, start, end in entity_spans(s.tags):
             seen[kind][s.tokens[start:end]] = None
     return {kind: list(found) for kind, found in seen.items()}
 
@@ -38,7 +33,7 @@ def _replace(sentence: Sentence, pool: dict[str, list[Mention]], p: float,
     tokens: list[str] = []
     tags: list[str] = []
     last = 0
-    for start, end, kind in _spans(sentence.tags):
+    for kind, start, end in entity_spans(sentence.tags):
         tokens += sentence.tokens[last:start]
         tags += sentence.tags[last:start]
         choices = pool.get(kind, [])
