@@ -107,8 +107,7 @@ def main() -> int:
     gold, pred = [list(s.tags) for s in test], tagger.predict(test)
     scores = entity_scores(gold, pred)
     f1 = 100 * scores.f1
-    # Spans alone (every type made one): how much of the error is the type, not the boundary.
-    untyped = 100 * entity_f1(*[[[t[:2] + "X" if t != "O" else t for t in s] for s in tags] for tags in (gold, pred)])
+    untyped = 100 * entity_f1(eb.untyped(gold), eb.untyped(pred))
     record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "lr": cfg.lr, "batch_size": cfg.batch_size,
               "epochs": cfg.epochs, "patience": cfg.patience, "lr_schedule": cfg.lr_schedule,
               "warmup": cfg.warmup, "augment_copies": copies,

@@ -17,7 +17,6 @@ import typer
 
 from xner.errors import ConfigError, DataError, ModelError
 
-_MODES = ("ptf", "dft", "jt")
 # BiLSTM-CRF target defaults: 100 sentences at 8 a batch give 13 updates an epoch; a fresh (dft)
 # model often scores 0 dev F1 for its first ~10 epochs, so patience must outlast that.
 TARGET_EPOCHS, TARGET_PATIENCE, TARGET_BATCH = 100, 20, 8
@@ -176,17 +175,18 @@ def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None
                    label_init: str = "map") -> None:
     """Reject bad option values before any data is read or anything is trained."""
     from xner.models.factory import BACKBONES
+    from xner.transfer.pretrain_finetune import LABEL_INITS, MODES
 
-    if mode not in _MODES:
-        raise ConfigError(f"--mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if mode not in MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if labels not in ("raw", "normalised"):
         raise ConfigError(f"--labels must be raw or normalised, not {labels!r}")
     if backbone not in BACKBONES:
         raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
     if encoder is not None and backbone != "encoder":
         raise ConfigError("--encoder needs --backbone encoder")
-    if label_init not in ("fresh", "map"):
-        raise ConfigError(f"--label-init must be fresh or map, not {label_init!r}")
+    if label_init not in LABEL_INITS:
+        raise ConfigError(f"--label-init must be {' or '.join(LABEL_INITS)}, not {label_init!r}")
     if label_map is not None and labels != "normalised" and label_init != "map":
         raise ConfigError("--label-map needs --labels normalised or --label-init map")
     if source_limit is not None and source_limit < 1:

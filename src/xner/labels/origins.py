@@ -8,6 +8,8 @@ label's output row (and CRF scores) from what the model already learnt instead o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from xner.labels.normalise import LabelMap
 from xner.labels.space import OUTSIDE, LabelSpace, entity_type
 
@@ -42,12 +44,14 @@ def label_origins(old: LabelSpace, new: LabelSpace, label_map: LabelMap | None,
     return origins
 
 
-def inside_conflicts(labels: LabelSpace, origins: dict[int, int]) -> list[tuple[int, int]]:
+def inside_conflicts(labels: LabelSpace, origins: Mapping[int, int] | None) -> list[tuple[int, int]]:
     """(from, to) pairs that enter an I- tag from another type although their origins share one.
 
     Copying a CRF's transitions from the origins would make ``B-person -> I-politician`` as
     likely as ``B-person -> I-person``; such pairs should score like ``O -> I-person`` instead.
     """
+    origins = origins or {}
+
     def origin(i: int) -> int:
         return origins.get(i, i)
 

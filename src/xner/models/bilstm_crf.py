@@ -179,7 +179,6 @@ class BiLSTMCRFTagger:
             )
         self.vocab.grow(s.tokens for s in sentences)
         generator = torch.Generator().manual_seed(self.seed + 1)
-        origins = dict(origins or {})
         self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator,
                       origins, inside_conflicts(labels, origins))
         self.labels = labels.copy()

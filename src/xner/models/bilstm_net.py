@@ -15,7 +15,7 @@ module stays small. Speed matters on a CPU, hence:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,7 +156,7 @@ class BiLSTMNet(nn.Module):
 
     # ---------------------------------------------------------------- growth
     def grow(self, num_words: int, num_chars: int, num_labels: int, generator: torch.Generator,
-             origins: dict[int, int] | None = None, inside_conflicts: Sequence[tuple[int, int]] = ()) -> None:
+             origins: Mapping[int, int] | None = None, inside_conflicts: Sequence[tuple[int, int]] = ()) -> None:
         """Append rows for new words, chars and labels; every old row is kept bit-for-bit.
         New label rows are fresh, or copies of their old label where ``origins`` names one."""
         self.words = _grow_embedding(self.words, num_words, generator)

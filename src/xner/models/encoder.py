@@ -261,7 +261,7 @@ class EncoderTagger:
             copy_label_rows(grown, origins)
             self.net.proj = grown
             if self.net.crf is not None:
-                self.net.crf.grow(new, origins, inside_conflicts(labels, dict(origins or {})))
+                self.net.crf.grow(new, origins, inside_conflicts(labels, origins))
         self.labels = labels.copy()
         self._fast = None
 
