@@ -3,7 +3,7 @@
 Uses encoder_bench's pre-training cache (bench/results/pretrained_encoder, 1 source epoch), so
 its runs start from the same CoNLL-2003 models as the issue-6 benchmark. Settings:
 DOMAIN (ai), SEED (0), INIT (map | fresh), LR (5e-5), BS (16), EPOCHS (20), PATIENCE (5),
-SCHED (constant | linear), WARMUP (0.1),
+SCHED (constant | linear), WARMUP (0.1), HEAD_LR_X (the pre-trained model's head_lr_multiplier, 20),
 AUG (0: mention-replacement copies of each train sentence), AUG_P (0.5), PRED (file for word / gold / predicted test tags), THREADS (2), OUT (bench/results/encoder_probes.jsonl).
 
     DOMAIN=music SEED=0 INIT=map THREADS=1 .venv/bin/python bench/encoder_ptf_probe.py
@@ -101,6 +101,18 @@ def main() -> int:
         from xner.data.augment import mention_replacement
 
         train = mention_replacement(train, copies, float(env("AUG_P", "0.5")), seed)
+    head_x = env("HEAD_LR_X")
+    if head_x:  # fine-tune with another head learning-rate multiplier than the pre-training's
+        import xner.transfer.pretrain_finetune as pf
+
+        load = pf.load_tagger
+
+        def load_with_head_lr(folder: Path) -> object:
+            tagger = load(folder)
+            tagger.config = tagger.config.model_copy(update={"head_lr_multiplier": float(head_x)})
+            return tagger
+
+        pf.load_tagger = load_with_head_lr
     tagger, fit = finetune(path, train, data[domain].dev, cfg, label_map=label_map)
     seconds = time.time() - started
     test = data[domain].test
@@ -111,7 +123,7 @@ def main() -> int:
     record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "lr": cfg.lr, "batch_size": cfg.batch_size,
               "epochs": cfg.epochs, "patience": cfg.patience, "lr_schedule": cfg.lr_schedule,
               "warmup": cfg.warmup, "augment_copies": copies,
-              "augment_p": float(env("AUG_P", "0.5")) if copies else None, "threads": threads, "test_f1": round(f1, 2),
+              "augment_p": float(env("AUG_P", "0.5")) if copies else None, "head_lr_multiplier": float(head_x) if head_x else None, "threads": threads, "test_f1": round(f1, 2),
               "test_precision": round(100 * scores.precision, 2), "test_recall": round(100 * scores.recall, 2),
               "test_untyped_f1": round(untyped, 2),
               "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
