@@ -26,16 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from span_errors import read  # noqa: E402
 
 from xner.data.conll import read_conll  # noqa: E402
+from xner.data.sources import find_data_root  # noqa: E402
 from xner.evaluation.metrics import entity_f1, extract_entities  # noqa: E402
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crossner"
 
 Span = tuple[int, str, int, int]  # sentence, type, first word, last word
 
 
 def train_mentions(domain: str) -> list[tuple[str, str]]:
-    """(mention words joined by spaces, type) for every entity of the domain's train split."""
-    sentences = read_conll(DATA / domain / "train.txt", domain)
+    """(mention words joined by spaces, type) for every entity of the domain's train split
+    (data root as xner finds it: XNER_DATA, ../shared/data/crossner, the user cache)."""
+    sentences = read_conll(find_data_root() / domain / "train.txt", domain)
     return [(" ".join(sentences[i].tokens[a:b + 1]), kind)
             for kind, i, a, b in extract_entities([s.tags for s in sentences])]
 
