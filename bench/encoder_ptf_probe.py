@@ -5,7 +5,7 @@ its runs start from the same CoNLL-2003 models as the issue-6 benchmark. Setting
 DOMAIN (ai), SEED (0), INIT (map | fresh), LR (5e-5), BS (16), EPOCHS (20), PATIENCE (5),
 SCHED (constant | linear), WARMUP (0.1), HEAD_LR_X (the pre-trained model's head_lr_multiplier, 20),
 AUG (0: mention-replacement copies of each train sentence), AUG_P (0.5), PRED (file for word / gold / predicted test tags), THREADS (2), OUT (bench/results/encoder_probes.jsonl),
-SOURCE_LIMIT (pre-train on the first N conll2003 sentences), CACHE (pre-training cache folder),
+SOURCE_LIMIT (pre-train on the first N conll2003 sentences), SOURCE_EPOCHS (1), CACHE (pre-training cache folder),
 VARIANT (a label for patched runs, see bench/encoder_variant_probe.py).
 
     DOMAIN=music SEED=0 INIT=map THREADS=1 .venv/bin/python bench/encoder_ptf_probe.py
@@ -88,7 +88,7 @@ def main() -> int:
 
     env = os.environ.get
     domain, seed, threads = env("DOMAIN", "ai"), int(env("SEED", "0")), int(env("THREADS", "2"))
-    argv = ["--source-epochs", "1", "--domains", domain, "--seeds", "1"]
+    argv = ["--source-epochs", env("SOURCE_EPOCHS", "1"), "--domains", domain, "--seeds", "1"]
     if env("SOURCE_LIMIT"):  # pre-train on the first N conll2003 train sentences only
         argv += ["--source-limit", env("SOURCE_LIMIT", "")]
     if env("CACHE"):  # another pre-training cache (needed when a patch changes the network)
@@ -128,7 +128,7 @@ def main() -> int:
     f1 = 100 * scores.f1
     untyped = 100 * entity_f1(eb.untyped(gold), eb.untyped(pred))
     record = {"domain": domain, "seed": seed, "init": env("INIT", "map"), "variant": env("VARIANT"),
-              "source_limit": args.source_limit, "lr": cfg.lr, "batch_size": cfg.batch_size,
+              "source_limit": args.source_limit, "source_epochs": args.source_epochs, "lr": cfg.lr, "batch_size": cfg.batch_size,
               "epochs": cfg.epochs, "patience": cfg.patience, "lr_schedule": cfg.lr_schedule,
               "warmup": cfg.warmup, "augment_copies": copies,
               "augment_p": float(env("AUG_P", "0.5")) if copies else None, "head_lr_multiplier": float(head_x) if head_x else None, "threads": threads, "test_f1": round(f1, 2),
