@@ -8,8 +8,12 @@ VARIANT picks the change; every other setting is the PTF probe's (same environme
 - ``mix``: each word is read from a learned softmax-weighted mix of all of the encoder's hidden
   states (embeddings + every layer) times a learned scale, instead of the last layer alone. The
   network changes, so it needs its own pre-training: set CACHE to a folder of its own.
+- ``llrd``: layer-wise learning-rate decay when fine-tuning: the top encoder layer learns at the
+  optimiser's rate, each layer below at LLRD_DECAY (0.8) times the one above, the embeddings
+  at the lowest layer's rate times LLRD_DECAY again (the head keeps its multiplier).
 
     VARIANT=ema DOMAIN=ai SEED=0 THREADS=1 .venv/bin/python bench/encoder_variant_probe.py
+    VARIANT=llrd LLRD_DECAY=0.8 DOMAIN=ai SEED=0 THREADS=2 .venv/bin/python bench/encoder_variant_probe.py
     VARIANT=mix CACHE=/tmp/mix_cache DOMAIN=ai SEED=0 THREADS=1 .venv/bin/python bench/encoder_variant_probe.py
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+from torch.nn.utils import parametrize  # noqa: E402
 
 import xner.models.encoder as encoder_module  # noqa: E402
 import xner.training.trainer as trainer  # noqa: E402
@@ -116,6 +123,39 @@ def use_mix() -> None:
     net_class.__init__, net_class.forward, net_class.head_parameters = init_with_mix, forward_mixed, heads_with_mix
 
 
+def use_llrd(decay: float) -> None:
+    """Scale each encoder layer's steps by decay ** (depth below the top) during fine-tuning only."""
+    load, original = pf.load_tagger, encoder_module.head_learning_rate
+
+    def load_marked(folder: Path) -> Any:
+        tagger = load(folder)
+        tagger.net.llrd = True  # pre-training (not loaded from a folder) keeps one encoder rate
+        return tagger
+
+    @contextmanager
+    def rates_by_depth(net: Any, factor: float) -> Iterator[None]:
+        targets: list[tuple[nn.Module, str, float]] = []
+        if getattr(net, "llrd", False):
+            layers = list(net.encoder.encoder.layer)
+            groups = [(net.encoder.embeddings, decay ** len(layers))]
+            groups += [(layer, decay ** (len(layers) - 1 - i)) for i, layer in enumerate(layers)]
+            for block, scale in groups:
+                for module in block.modules():
+                    for name, _ in list(module.named_parameters(recurse=False)):
+                        if scale != 1.0:
+                            targets.append((module, name, scale))
+        for module, name, scale in targets:
+            parametrize.register_parametrization(module, name, encoder_module._Scale(scale))
+        try:
+            with original(net, factor):
+                yield
+        finally:
+            for module, name, _ in targets:
+                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+
+    pf.load_tagger, encoder_module.head_learning_rate = load_marked, rates_by_depth
+
+
 if __name__ == "__main__":
     variant = os.environ.get("VARIANT", "")
     if variant == "dropout":
@@ -126,8 +166,10 @@ if __name__ == "__main__":
         if not os.environ.get("CACHE"):
             raise SystemExit("VARIANT=mix needs CACHE=<folder of its own>: its network differs")
         use_mix()
+    elif variant == "llrd":
+        use_llrd(float(os.environ.get("LLRD_DECAY", "0.8")))
     else:
-        raise SystemExit("set VARIANT to dropout, ema or mix")
+        raise SystemExit("set VARIANT to dropout, ema, mix or llrd")
     import encoder_ptf_probe
 
     raise SystemExit(encoder_ptf_probe.main())
