@@ -236,6 +236,27 @@ def mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {std:.2f}"
 
 
+def print_beside_reference(rows: list[dict], reference: dict, ours: str, theirs: str) -> None:
+    """Markdown table: per domain, mean ± std of ``rows``' test_f1, of ``reference`` runs
+    (``ptf/<domain>/<seed>`` -> {"f1": ...}) for the same seeds, and CrossNER's BERT-base PTF."""
+    print(f"| domain | seeds | {ours} | {theirs} | CrossNER BERT-base PTF |")
+    print("|---|---|---|---|---|")
+    means: list[float] = []
+    reference_means: list[float] = []
+    for domain in DOMAINS:
+        mine = [r for r in rows if r["domain"] == domain]
+        if not mine:
+            continue
+        base = [reference[f"ptf/{domain}/{r['seed']}"]["f1"] for r in mine]
+        means.append(statistics.mean(r["test_f1"] for r in mine))
+        reference_means.append(statistics.mean(base))
+        print(f"| {domain} | {len(mine)} | {mean_std([r['test_f1'] for r in mine])} | {mean_std(base)} | "
+              f"{BERT_PTF[domain]:.2f} |")
+    if len(means) == len(DOMAINS):
+        print(f"| average | | {statistics.mean(means):.2f} | {statistics.mean(reference_means):.2f} | "
+              f"{BERT_PTF_AVERAGE:.2f} |")
+
+
 def table(results: dict[str, Any], domains: list[str]) -> str:
     runs = [r for k, r in results["runs"].items() if not k.startswith("ablation/")]
     lines = ["| domain | MiniLM (ours) | int8 | types ignored | CrossNER BERT-base PTF | fine-tune s | pre-train s |",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,20 +36,7 @@ def table(path: str) -> int:
     """Per-domain test F1 of this probe next to PTF (same seeds) and CrossNER's BERT-base."""
     rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     ptf = json.loads((RESULTS / "encoder_map_3source.json").read_text())["runs"]
-    print("| domain | seeds | CoNLL → 5 CrossNER → target | PTF (CoNLL → target), same seeds | CrossNER BERT-base PTF |")
-    print("|---|---|---|---|---|")
-    ours, base = [], []
-    for domain in eb.DOMAINS:
-        mine = [r for r in rows if r["domain"] == domain]
-        if not mine:
-            continue
-        theirs = [ptf[f"ptf/{domain}/{r['seed']}"]["f1"] for r in mine]
-        ours.append(statistics.mean(r["test_f1"] for r in mine))
-        base.append(statistics.mean(theirs))
-        print(f"| {domain} | {len(mine)} | {eb.mean_std([r['test_f1'] for r in mine])} | "
-              f"{eb.mean_std(theirs)} | {eb.BERT_PTF[domain]:.2f} |")
-    if len(ours) == len(eb.DOMAINS):
-        print(f"| average | | {statistics.mean(ours):.2f} | {statistics.mean(base):.2f} | {eb.BERT_PTF_AVERAGE:.2f} |")
+    eb.print_beside_reference(rows, ptf, "CoNLL → 5 CrossNER → target", "PTF (CoNLL → target), same seeds")
     return 0
 
 

@@ -27,12 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import encoder_bench as eb  # noqa: E402
 
 
-def _mean_std(values: list[float]) -> str:
-    import statistics
-
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.2f}"
-
-
 def table(files: list[str]) -> int:
     """Probe test F1 vs the benchmark's fresh-init run of the same domain and seed, then per
     domain mean ± std over the seeds next to CrossNER's BERT-base PTF."""
@@ -59,20 +53,7 @@ def table(files: list[str]) -> int:
             print(f"seed {seed}: five-domain average test F1 fresh {base:.2f}, map {avg:.2f}")
     print(f"mean gain over {len(gains)} runs: {statistics.mean(gains):+.2f} (min {min(gains):+.2f}, max {max(gains):+.2f})")
     print()
-    print("| domain | seeds | MiniLM PTF, label init map | fresh (same seeds) | CrossNER BERT-base PTF |")
-    print("|---|---|---|---|---|")
-    means: list[float] = []
-    fresh_means: list[float] = []
-    for domain in eb.DOMAINS:
-        mine = [r for r in rows if r["domain"] == domain]
-        if not mine:
-            continue
-        base = [fresh[f"ptf/{domain}/{r['seed']}"]["f1"] for r in mine]
-        means.append(statistics.mean(r["test_f1"] for r in mine))
-        fresh_means.append(statistics.mean(base))
-        print(f"| {domain} | {len(mine)} | {_mean_std([r['test_f1'] for r in mine])} | {_mean_std(base)} | {eb.BERT_PTF[domain]:.2f} |")
-    if len(means) == len(eb.DOMAINS):
-        print(f"| average | | {statistics.mean(means):.2f} | {statistics.mean(fresh_means):.2f} | {eb.BERT_PTF_AVERAGE:.2f} |")
+    eb.print_beside_reference(rows, fresh, "MiniLM PTF, label init map", "fresh (same seeds)")
     return 0
 
 
