@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from xner.labels.normalise import LabelMap, load_label_map
-from xner.labels.origins import inside_conflicts, label_origins
+from xner.data.corpus import Sentence
+from xner.labels.origins import inside_conflicts, label_origins, type_domains
 from xner.labels.space import LabelSpace
 from xner.models.crf import CRF, copy_label_rows
 
@@ -33,6 +34,22 @@ def test_domain_overrides_and_exact_generic_names_win() -> None:
     assert [old.tags[origins[new.id(t)]] for t in ("B-hero", "I-hero")] == ["B-PER", "I-PER"]
     origins = label_origins(old, new, label_map, domain="myth")
     assert [old.tags[origins[new.id(t)]] for t in ("B-hero", "I-hero")] == ["B-LOC", "I-LOC"]
+
+
+def test_pooled_domains_use_each_types_own_overrides() -> None:
+    old = LabelSpace.from_types(["PER", "LOC"])
+    label_map = LabelMap({"hero": "PER", "villain": "PER"}, {"myth": {"hero": "LOC"}})
+    new = _grown(["hero", "villain"], old)
+    sentences = [Sentence(("Zed",), ("B-villain",), "myth"), Sentence(("Ann",), ("B-hero",), "news"),
+                 Sentence(("Bo",), ("B-hero",), "myth")]
+    table = type_domains(sentences)
+    assert table == {"villain": "myth", "hero": "news"}  # first sentence carrying the type
+    origins = label_origins(old, new, label_map, table)
+    assert old.tags[origins[new.id("B-hero")]] == "B-PER"  # news has no override
+    table["hero"] = "myth"
+    origins = label_origins(old, new, label_map, table)
+    assert old.tags[origins[new.id("B-hero")]] == "B-LOC"
+    assert old.tags[origins[new.id("B-villain")]] == "B-PER"
 
 
 def test_no_map_or_a_space_that_does_not_extend_gives_no_origins() -> None:

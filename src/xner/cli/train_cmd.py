@@ -194,16 +194,57 @@ def _check_options(mode: str, labels: str, backbone: str, label_map: Path | None
     _guard_out(out)
 
 
+def _domain_list(value: str) -> list[str]:
+    """``--domain a,b,c`` as a list of distinct, non-empty names."""
+    names = [part.strip() for part in value.split(",")]
+    if not all(names):
+        raise ConfigError(f"--domain has an empty name in {value!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"--domain names {', '.join(repeated)} more than once")
+    return names
+
+
+def _pooled(parts: list[Any], name: str) -> Any:
+    """One Domain whose splits are the given domains' splits one after another (sentences keep
+    their own domain, so per-domain label-map overrides still apply)."""
+    from xner.data.corpus import Domain
+
+    if len(parts) == 1:
+        return parts[0]
+    return Domain(name, [s for d in parts for s in d.train], [s for d in parts for s in d.dev],
+                  [s for d in parts for s in d.test])
+
+
+def _resolve_backbone(backbone: str | None, init_model: Path | None, mode: str, encoder: str | None,
+                      model_config: Path | None, source_limit: int | None) -> str:
+    """The backbone to train: ``--backbone``, else the starting model's, else bilstm_crf."""
+    if init_model is None:
+        return backbone or "bilstm_crf"
+    from xner.training.checkpoint import read_meta
+
+    if mode != "ptf":
+        raise ConfigError(f"--init-model needs --mode ptf, not {mode!r}")
+    for option, value in (("--encoder", encoder), ("--model-config", model_config),
+                          ("--source-limit", source_limit)):
+        if value is not None:
+            raise ConfigError(f"{option} does not apply with --init-model (the model is already built)")
+    theirs = str(read_meta(init_model)["backbone"])
+    if backbone is not None and backbone != theirs:
+        raise ConfigError(f"--backbone {backbone} but the --init-model is a {theirs} model")
+    return theirs
+
+
 # ----------------------------------------------------------------------------- train
 
 def train_command(
-    domain: Annotated[str, typer.Option("--domain", help="Target domain (a folder under the data root).")],
+    domain: Annotated[str, typer.Option("--domain", help="Target domain (a folder under the data root); a,b,c pools several domains' train, dev and test splits.")],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
     mode: Annotated[str, typer.Option("--mode", help="ptf (pre-train on source, fine-tune), dft (target only) or jt (joint).")] = "ptf",
     labels: Annotated[str, typer.Option("--labels", help="raw (domain types) or normalised (PER/ORG/LOC/MISC).")] = "raw",
     data: Annotated[Optional[Path], typer.Option("--data", help="Data root (folder of domain folders).")] = None,
     source: Annotated[str, typer.Option("--source", help="Source domain for ptf/jt.")] = "conll2003",
-    backbone: Annotated[str, typer.Option("--backbone", help="bilstm_crf or encoder.")] = "bilstm_crf",
+    backbone: Annotated[Optional[str], typer.Option("--backbone", help="bilstm_crf (default) or encoder; with --init-model, the model's own.", show_default=False)] = None,
     model_config: Annotated[Optional[Path], typer.Option("--model-config", help="Backbone settings, JSON or TOML.")] = None,
     encoder: Annotated[Optional[str], typer.Option("--encoder", help="With --backbone encoder: a local model folder or a Hugging Face name already in the local cache (default: the packaged all-MiniLM-L6-v2).")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help=f"Max epochs on the target (ptf fine-tuning, dft); default {TARGET_EPOCHS}, encoder 10.", show_default=False)] = None,
@@ -219,6 +260,7 @@ def train_command(
     warmup: Annotated[Optional[float], typer.Option("--warmup", help="With --lr-schedule linear: share of the steps spent warming up (default 0.1).", show_default=False)] = None,
     label_map: Annotated[Optional[Path], typer.Option("--label-map", help="TOML label map for --labels normalised or --label-init map (default: the shipped CrossNER map).")] = None,
     label_init: Annotated[str, typer.Option("--label-init", help="ptf: target-only labels start as copies of the source label of the same generic type in the label map (map; a type the map lacks starts fresh), or all fresh.")] = "map",
+    init_model: Annotated[Optional[Path], typer.Option("--init-model", help="ptf: fine-tune this saved xner model instead of pre-training on --source (e.g. one trained on pooled domains); its backbone and label mode apply.")] = None,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Pre-trained model cache (default: user cache).")] = None,
     source_limit: Annotated[Optional[int], typer.Option("--source-limit", help="Use only the first N source train sentences (quick checks).")] = None,
     target_repeat: Annotated[Optional[int], typer.Option("--target-repeat", help="jt: times the target train set is repeated (default 10).")] = None,
@@ -231,6 +273,8 @@ def train_command(
     from xner.transfer.joint import DEFAULT_TARGET_REPEAT
     from xner.transfer.pretrain_finetune import train_target
 
+    domains = _domain_list(domain)
+    backbone = _resolve_backbone(backbone, init_model, mode, encoder, model_config, source_limit)
     _check_options(mode, labels, backbone, label_map, source_limit, out, encoder, label_init)
     cfg, source_cfg = train_configs(backbone, epochs=epochs, patience=patience, batch_size=batch_size,
                                     source_epochs=source_epochs, source_patience=source_patience, lr=lr,
@@ -240,13 +284,13 @@ def train_command(
     if encoder is not None:
         config = {**(config or {}), "encoder": encoder}
     name = (config or {}).get("encoder")
-    if backbone == "encoder" and (name is None or isinstance(name, str)):  # else EncoderConfig says why
+    if backbone == "encoder" and init_model is None and (name is None or isinstance(name, str)):  # else EncoderConfig says why
         check_encoder(name)
     lmap = load_label_map(label_map) if labels == "normalised" or label_init == "map" else None
     root = find_data_root(data)
-    target = load_domain(root / domain, domain)
+    target = _pooled([load_domain(root / name, name) for name in domains], domain)
     src = None
-    if mode != "dft":
+    if mode != "dft" and init_model is None:
         src = load_domain(root / source, source)
         if source_limit is not None:
             src.train = src.train[:source_limit]
@@ -259,14 +303,16 @@ def train_command(
             label_mode=labels, label_map=lmap, cache_dir=cache, source_cfg=source_cfg,
             target_repeat=repeat, progress=make(f"{domain} {mode}"),
             pretrain_progress=make(f"pre-train {source}"), log_path=log, label_init=label_init,
+            init_model=init_model,
         )
         dev = apply_label_mode(target.dev, labels, lmap)
         test = apply_label_mode(target.test, labels, lmap)
         metrics = {
             "domain": domain, "mode": mode, "source": source if src else None, "backbone": backbone,
             "label_mode": labels, "seed": seed, "label_init": label_init if mode == "ptf" else None,
+            "init_model": str(init_model) if init_model is not None else None,
             "train_config": (source_cfg if mode == "jt" else cfg).model_dump(),
-            "source_train_config": source_cfg.model_dump() if mode == "ptf" else None,
+            "source_train_config": source_cfg.model_dump() if src is not None and mode == "ptf" else None,
             "model_config": config or {}, "source_limit": source_limit if src else None,
             "target_repeat": repeat if mode == "jt" else None,
             "fit": result.to_json(), "dev": _scores(tagger, dev), "test": _scores(tagger, test),

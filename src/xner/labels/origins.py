@@ -8,28 +8,33 @@ label's output row (and CRF scores) from what the model already learnt instead o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from xner.data.corpus import Sentence
 
 from xner.labels.normalise import LabelMap
 from xner.labels.space import OUTSIDE, LabelSpace, entity_type
 
 
 def label_origins(old: LabelSpace, new: LabelSpace, label_map: LabelMap | None,
-                  domain: str = "") -> dict[int, int]:
+                  domain: str | Mapping[str, str] = "") -> dict[int, int]:
     """``{new tag id: old tag id}`` for every appended tag of ``new`` with a counterpart in ``old``.
 
     ``new`` must extend ``old`` (same tags first). An old tag whose own type is the generic type
     wins over one that merely maps to it; otherwise the lowest id. Tags the map does not name
     (or whose generic type no old tag carries) are left out: they keep a fresh start.
+    ``domain`` picks the map's per-domain overrides: one domain for every type, or a
+    ``{type: domain}`` table (see :func:`type_domains`) for data pooled from several domains.
     """
     if label_map is None or list(new.tags[: len(old)]) != list(old.tags):
         return {}
+    where = (lambda kind: domain) if isinstance(domain, str) else (lambda kind: domain.get(kind, ""))
     candidates: dict[tuple[str, str], int] = {}
     for index, tag in enumerate(old.tags):
         kind = entity_type(tag)
         if kind is None:
             continue
-        generic = label_map.target(kind, domain) or kind
+        generic = label_map.target(kind, where(kind)) or kind
         key = (tag[:2], generic)
         exact = kind == generic
         if key not in candidates or (exact and entity_type(old.tags[candidates[key]]) != generic):
@@ -38,10 +43,21 @@ def label_origins(old: LabelSpace, new: LabelSpace, label_map: LabelMap | None,
     for index in range(len(old), len(new)):
         tag = new.tags[index]
         kind = entity_type(tag)
-        generic = label_map.target(kind, domain) if kind is not None else None
+        generic = label_map.target(kind, where(kind)) if kind is not None else None
         if generic is not None and (tag[:2], generic) in candidates:
             origins[index] = candidates[(tag[:2], generic)]
     return origins
+
+
+def type_domains(sentences: Iterable[Sentence]) -> dict[str, str]:
+    """``{entity type: domain of the first sentence that carries it}`` for pooled training data."""
+    found: dict[str, str] = {}
+    for sentence in sentences:
+        for tag in sentence.tags:
+            kind = entity_type(tag)
+            if kind is not None and kind not in found:
+                found[kind] = sentence.domain
+    return found
 
 
 def inside_conflicts(labels: LabelSpace, origins: Mapping[int, int] | None) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ from xner.atomic import atomic_dir, write_json
 from xner.data.corpus import Domain, Sentence
 from xner.errors import ConfigError
 from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
-from xner.labels.origins import label_origins
+from xner.labels.origins import label_origins, type_domains
 from xner.labels.space import entity_type
 from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
 from xner.transfer.hashing import config_hash, sentences_digest
@@ -229,10 +229,23 @@ def finetune(
     tagger = load_tagger(Path(pretrained_dir))
     labels = tagger.labels.copy()
     labels.extend(union_labels(train, dev))
-    origins = label_origins(tagger.labels, labels, label_map, train[0].domain)
+    domains = {s.domain for s in train}
+    # Pooled data from several domains: each type takes its own domain's map overrides.
+    where = train[0].domain if len(domains) == 1 else type_domains(train)
+    origins = label_origins(tagger.labels, labels, label_map, where)
     tagger.adapt(list(train), labels, origins)
     result = tagger.fit(list(train), list(dev), train_cfg, progress=progress, log_path=log_path)
     return tagger, result
+
+
+def _check_init_model(directory: Path, label_mode: str) -> None:
+    """A starting model must be readable and use the same label mode as the target data."""
+    from xner.training.checkpoint import META, read_meta
+
+    theirs = read_meta(directory)["label_mode"]
+    if theirs is not None and theirs != label_mode:
+        raise ConfigError(f"the starting model was trained on {theirs} labels, not {label_mode}",
+                          directory / META)
 
 
 def train_target(
@@ -253,6 +266,7 @@ def train_target(
     pretrain_progress: ProgressFn | None = None,
     log_path: Path | None = None,
     label_init: str = "map",
+    init_model: Path | None = None,
 ) -> tuple[Tagger, FitResult]:
     """Run one method on a target: ``ptf``, ``dft`` or ``jt``. Labels are mapped by ``label_mode``
     for source and target alike, and the returned tagger records the mode.
@@ -260,19 +274,26 @@ def train_target(
     ``source_cfg`` (default ``train_cfg``) is used to pre-train in PTF; ``target_repeat`` only
     matters for JT (see ``xner.transfer.joint``). ``label_init="map"`` starts PTF's target-only
     labels from the source label of the same generic type under ``label_map`` (default: the
-    shipped CrossNER map), ``"fresh"`` from random rows.
+    shipped CrossNER map), ``"fresh"`` from random rows. ``init_model`` (PTF only) is a saved
+    model to fine-tune instead of pre-training on ``source`` (e.g. one trained on pooled domains).
     """
     if mode not in MODES:
         raise ConfigError(f"unknown transfer mode {mode!r}; choose one of {', '.join(MODES)}")
     if label_init not in LABEL_INITS:
         raise ConfigError(f"unknown label init {label_init!r}; choose one of {', '.join(LABEL_INITS)}")
-    if mode != "dft" and source is None:
+    if init_model is not None and mode != "ptf":
+        raise ConfigError(f"a starting model only applies to ptf, not {mode!r}")
+    if mode != "dft" and source is None and init_model is None:
         raise ConfigError(f"mode {mode!r} needs a source domain")
     if label_mode == "normalised" and label_map is None:
         label_map = load_label_map()
     train = apply_label_mode(target_train, label_mode, label_map)
     dev = apply_label_mode(target_dev, label_mode, label_map)
-    if mode == "ptf":
+    if mode == "ptf" and init_model is not None:
+        _check_init_model(Path(init_model), label_mode)
+        init_map = (label_map or load_label_map()) if label_init == "map" else None
+        tagger, result = finetune(init_model, train, dev, train_cfg, progress, log_path, init_map)
+    elif mode == "ptf":
         assert source is not None
         pretrained = pretrain_source(source, backbone, model_config, source_cfg or train_cfg,
                                      label_mode, label_map, cache_dir, pretrain_progress)
