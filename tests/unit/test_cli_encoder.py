@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli, run_in_fixture
 from _tiny_models import save_tiny_bert
 from test_encoder_tagger import VOCAB
 
@@ -57,20 +57,8 @@ def encoder_args(root: Path, out: Path, bert: Path | str, *extra: str) -> list[s
 def dft_model(data_root: Path, tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An encoder model trained with no schedule option at all: the recommended settings."""
     out = tmp_path_factory.mktemp("models") / "dft"
-    mp = pytest.MonkeyPatch()
-    try:
-        code, _, err = run_cli(encoder_args(data_root, out, tiny_bert, "--mode", "dft"), mp, _NoCapture())
-    finally:
-        mp.undo()
-    assert code == 0, err
+    run_in_fixture(encoder_args(data_root, out, tiny_bert, "--mode", "dft"))
     return out
-
-
-class _NoCapture:
-    """run_cli wants capsys; a module fixture has none, so output goes to the terminal."""
-
-    def readouterr(self) -> tuple[str, str]:
-        return "", ""
 
 
 # ------------------------------------------------------------------------------ settings

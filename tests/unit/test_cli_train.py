@@ -53,6 +53,23 @@ def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     return code, out, err
 
 
+class _NoCapture:
+    """run_cli wants capsys; a module fixture has none, so output goes to the terminal."""
+
+    def readouterr(self) -> tuple[str, str]:
+        return "", ""
+
+
+def run_in_fixture(args: list[str]) -> None:
+    """Run the CLI from a module-scoped fixture (no monkeypatch or capsys there); it must succeed."""
+    mp = pytest.MonkeyPatch()
+    try:
+        code, _, err = run_cli(args, mp, _NoCapture())  # type: ignore[arg-type]
+    finally:
+        mp.undo()
+    assert code == 0, err
+
+
 def train_args(root: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--domain", "ai", "--data", str(root), "--out", str(out), "--epochs", "2", "--source-epochs", "2",
             "--model-config", str(root / "tiny.json"), "--threads", "1", "--cache", str(root / "cache"), *extra]

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli, run_in_fixture
 
 SCIENCE_ENTS = [("Einstein", "scientist"), ("Nature", "academicjournal"), ("Paris", "location")]
 SIZES = {"conll2003": (40, 10, 10), "ai": (12, 8, 8), "science": (10, 6, 5)}
@@ -34,21 +34,8 @@ def args_for(root: Path, domain: str, out: Path, *extra: str, tiny: bool = True)
 @pytest.fixture(scope="module")
 def pooled_model(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "pooled"
-    mp = pytest.MonkeyPatch()
-    capsys = _NullCapture()
-    try:
-        code, _, err = run_cli(args_for(root, "ai,science", out), mp, capsys)  # type: ignore[arg-type]
-    finally:
-        mp.undo()
-    assert code == 0, err
+    run_in_fixture(args_for(root, "ai,science", out))
     return out
-
-
-class _NullCapture:
-    """Stands in for capsys in a module fixture (output is left on the terminal)."""
-
-    def readouterr(self) -> tuple[str, str]:
-        return "", ""
 
 
 def test_pooled_domains_train_on_every_split(pooled_model: Path) -> None:
@@ -58,8 +45,7 @@ def test_pooled_domains_train_on_every_split(pooled_model: Path) -> None:
     # Both domains' types are in the label space, after the source's.
     assert {"B-algorithm", "B-programlang", "B-scientist", "B-academicjournal"} <= set(labels[9:])
     test_support = sum(v["support"] for k, v in metrics["test"]["per_type"].items())
-    gold_ents = sum(1 for name in ("ai", "science") for _ in range(SIZES[name][2]))  # one entity a sentence
-    assert test_support == gold_ents
+    assert test_support == SIZES["ai"][2] + SIZES["science"][2]  # one entity a test sentence
 
 
 def test_init_model_fine_tunes_the_saved_model_without_pretraining(
