@@ -105,3 +105,34 @@ def test_read_only_study_dir_is_a_clear_error(reference: Path, tmp_path: Path,
         run_study(config, out=study, quiet=True, report=False)
     with Store(study, readonly=True) as store:
         assert store.counts()["done"] == 9
+
+
+STAGED = CONFIG + """
+[methods.staged]
+enabled = true
+epochs = 2
+"""
+
+
+def test_staged_method_trains_on_the_pool_then_the_target_and_resumes(tmp_path: Path) -> None:
+    """A staged run: killed between its two fits, resumed, it ends as an uninterrupted one does."""
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    outcome = run_study(tiny.write_study(ref, STAGED), out=ref / "s", quiet=True)
+    assert outcome.failed == [] and outcome.counts["done"] == 10
+    with Store(ref / "s", readonly=True) as store:
+        (staged,) = [r for r in store.runs() if r.method == "staged"]
+    target = staged.config["target"]
+    pool = [d for d in tiny.DOMAINS if d not in ("src", target)]
+    assert sorted(staged.config["added_domains"]) == sorted(pool)
+    assert staged.config["stage"]["epochs"] == 2 and staged.config["finetune"]["epochs"] == 3
+    # The pooled stage's sentences count as added: every pool domain's train split.
+    assert staged.metrics["n_added"] == sum(tiny.SIZES[d][0] for d in pool)
+    assert "PTF + a stage on all pool train splits" in (ref / "s" / "report" / "README.md").read_text()
+
+    again = tmp_path / "again"
+    again.mkdir()
+    tiny.write_study(again, STAGED)
+    assert _study(again, "stage:1") == -signal.SIGKILL, "the staged run never reached its second stage"
+    assert _study(again, None) == 0
+    assert _state(again / "s") == _state(ref / "s")

@@ -166,3 +166,23 @@ def test_label_init_map_does_not_need_a_map_covering_every_type(tmp_path: Path) 
     both = parse_config(f'data_root = "{root}"\n', tmp_path / "s.toml")
     with pytest.raises(ConfigError, match="contract_party"):
         describe(both)
+
+
+def test_staged_method_is_off_by_default_and_adds_one_run_per_seed_and_mode() -> None:
+    plain = _cfg()
+    staged = _cfg("[methods.staged]\nenabled = true\npatience = 2\n")
+    assert not plain.methods.staged.enabled
+    before = run_specs(plain, "ai", ["music", "science"], ["music", "science"], None)  # type: ignore[arg-type]
+    after = run_specs(staged, "ai", ["music", "science"], ["music", "science"], None)  # type: ignore[arg-type]
+    new = [s for s in after if s.method == "staged"]
+    assert len(new) == 2 * 2 and not [s for s in before if s.method == "staged"]
+    # The other runs keep their ids: a study that turns the method on redoes nothing.
+    assert [s.id for s in after if s.method != "staged"] == [s.id for s in before]
+    assert all("stage" not in s.canonical() for s in before)
+    for spec in new:
+        assert spec.added_domains == ("music", "science") and spec.stage is not None
+        assert spec.stage.patience == 2 and spec.stage.epochs == spec.finetune.epochs  # type: ignore[union-attr]
+        assert spec.stage.seed == spec.seed
+    assert len({s.id for s in new}) == len(new)
+    with pytest.raises(ConfigError, match="methods.staged.epochs"):
+        _cfg("[methods.staged]\nepochs = 0\n")

@@ -64,6 +64,16 @@ class UncertaintyMethod(_Strict):
     compare_random: bool = True
 
 
+class StagedMethod(_Strict):
+    """PTF with a stage in between: the pre-trained model is fine-tuned on the pool domains' train
+    splits (early-stopped on their dev splits), then on the target. It uses the other domains'
+    labelled data, so it is a way of adding data, not PTF. Off unless enabled."""
+
+    enabled: bool = False
+    epochs: int | None = Field(None, ge=1, description="max epochs of the pooled stage (default: finetune's)")
+    patience: int | None = Field(None, ge=1, description="its early-stopping patience (default: finetune's)")
+
+
 class Baselines(_Strict):
     """dft: train on the target only; jt: train jointly on source + target (no pre-training)."""
 
@@ -75,6 +85,7 @@ class Methods(_Strict):
     random: RandomMethod = RandomMethod()
     similarity: SimilarityMethod = SimilarityMethod()
     uncertainty: UncertaintyMethod = UncertaintyMethod()
+    staged: StagedMethod = StagedMethod()
     baselines: Baselines = Baselines()
 
 

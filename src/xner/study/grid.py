@@ -16,10 +16,10 @@ from xner.models.base import TrainConfig
 from xner.study.config import StudyConfig
 
 Method = Literal["pretrain", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random",
-                 "dft", "jt"]
+                 "staged", "dft", "jt"]
 # Runs that are compared with the baseline in the report (pretrain is a means, not a result).
 RESULT_METHODS: tuple[str, ...] = ("random", "similar", "dissimilar", "uncertainty",
-                                   "uncertainty_random", "dft", "jt")
+                                   "uncertainty_random", "staged", "dft", "jt")
 BASELINE = ("random", 0.0)
 
 
@@ -44,11 +44,15 @@ class RunSpec(BaseModel):
     finetune: TrainConfig | None = None
     uncertainty: dict[str, Any] | None = None
     label_init: Literal["fresh", "map"] = "fresh"
+    stage: TrainConfig | None = None  # staged runs: training settings of the pooled stage
 
     def canonical(self) -> str:
         data = self.model_dump(mode="json")
-        if data["label_init"] == "fresh":  # left out at its default: ids from before it existed stay valid
+        # Left out at their defaults: ids of runs from before these fields existed stay valid.
+        if data["label_init"] == "fresh":
             del data["label_init"]
+        if data["stage"] is None:
+            del data["stage"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
@@ -116,6 +120,10 @@ def run_specs(cfg: StudyConfig, target: str, pool: list[str], ranking: list[str]
                     add("uncertainty", rounds, pool, uncertainty=info)
                     if u.compare_random:
                         add("uncertainty_random", rounds, pool, uncertainty=info)
+            if m.staged.enabled and pool:
+                given = {"epochs": m.staged.epochs, "patience": m.staged.patience}
+                stage = cfg.finetune.model_copy(update={"seed": seed, **{k: v for k, v in given.items() if v}})
+                add("staged", 0, pool, stage=stage)
             for method in ("dft", "jt"):
                 if getattr(m.baselines, method):
                     add(method, 0, [])

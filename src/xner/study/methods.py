@@ -116,9 +116,29 @@ def _fit(spec: RunSpec, ctx: StudyContext, target: Domain) -> tuple[Any, Any, in
     dev = apply_label_mode(target.dev, mode, lmap)
     if spec.method.startswith("uncertainty"):
         return _active(spec, ctx, pretrained, train, dev)
+    if spec.method == "staged":
+        return _staged(spec, ctx, pretrained, train, dev)
     added = apply_label_mode(_added(ctx, spec), mode, lmap)
     tagger, fit = finetune(pretrained, train + added, dev, tcfg, label_map=_init_map(ctx, spec))
     return tagger, fit, len(added)
+
+
+def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sentence],
+            dev: list[Sentence]) -> tuple[Any, Any, int]:
+    """Fine-tune on the pool domains' train splits (early-stopped on their dev splits), then on
+    the target; the second fit is the run's."""
+    from xner.labels.normalise import apply_label_mode
+    from xner.transfer.pretrain_finetune import finetune, finetune_tagger
+
+    assert spec.stage is not None and spec.finetune is not None
+    corpus = _corpus(str(ctx.data_root))
+    pool = [corpus[d] for d in spec.added_domains]
+    pool_train = apply_label_mode([s for d in pool for s in d.train], spec.label_mode, _map(ctx))
+    pool_dev = apply_label_mode([s for d in pool for s in d.dev], spec.label_mode, _map(ctx))
+    tagger, _ = finetune(pretrained, pool_train, pool_dev, spec.stage, label_map=_init_map(ctx, spec))
+    faults.point("stage")  # test hook: die between the two stages
+    tagger, fit = finetune_tagger(tagger, train, dev, spec.finetune, label_map=_init_map(ctx, spec))
+    return tagger, fit, len(pool_train)
 
 
 def _active(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sentence],

@@ -22,6 +22,7 @@ METHOD_NAMES = {
     "dissimilar": "PTF + most dissimilar domain",
     "uncertainty": "PTF + active learning (uncertainty)",
     "uncertainty_random": "PTF + random picks (same size as AL)",
+    "staged": "PTF + a stage on all pool train splits",
     "dft": "DFT (target only)",
     "jt": "JT (source + target jointly)",
 }
@@ -36,7 +37,7 @@ def _p(value: float | None) -> str:
 
 
 def _setting(group: Group, budget: int | None) -> str:
-    if group.method in ("dft", "jt"):
+    if group.method in ("dft", "jt", "staged"):
         return "—"
     if group.method.startswith("uncertainty"):
         return f"{group.setting:g} round(s)" + (f" × {budget}" if budget else "")

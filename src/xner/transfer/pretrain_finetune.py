@@ -226,7 +226,22 @@ def finetune(
     """
     if not train:
         raise ConfigError("no target training sentences to fine-tune on")
-    tagger = load_tagger(Path(pretrained_dir))
+    return finetune_tagger(load_tagger(Path(pretrained_dir)), train, dev, train_cfg, progress, log_path,
+                           label_map)
+
+
+def finetune_tagger(
+    tagger: Tagger,
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    train_cfg: TrainConfig,
+    progress: ProgressFn | None = None,
+    log_path: Path | None = None,
+    label_map: LabelMap | None = None,
+) -> tuple[Tagger, FitResult]:
+    """``finetune`` on a tagger already in memory (e.g. one fine-tuned on other domains first)."""
+    if not train:
+        raise ConfigError("no target training sentences to fine-tune on")
     labels = tagger.labels.copy()
     labels.extend(union_labels(train, dev))
     domains = {s.domain for s in train}
