@@ -131,7 +131,7 @@ def test_baseline_always_in_grid() -> None:
 
 
 def test_shipped_configs_load() -> None:
-    for name in ("quick.toml", "full.toml", "example-own-domain.toml"):
+    for name in ("quick.toml", "full.toml", "example-own-domain.toml", "encoder-staged.toml"):
         path = REPO / "configs" / name
         if path.exists():
             load_config(path)

@@ -65,9 +65,10 @@ class UncertaintyMethod(_Strict):
 
 
 class StagedMethod(_Strict):
-    """PTF with a stage in between: the pre-trained model is fine-tuned on the pool domains' train
-    splits (early-stopped on their dev splits), then on the target. It uses the other domains'
-    labelled data, so it is a way of adding data, not PTF. Off unless enabled."""
+    """PTF with a stage in between: the pre-trained model is fine-tuned on the train splits of the
+    pool domains and the target together (early-stopped on their dev splits together), then on
+    the target alone. It uses the other domains' labelled data, so it is a way of adding data,
+    not PTF. Off unless enabled."""
 
     enabled: bool = False
     epochs: int | None = Field(None, ge=1, description="max epochs of the pooled stage (default: finetune's)")

@@ -125,8 +125,8 @@ def _fit(spec: RunSpec, ctx: StudyContext, target: Domain) -> tuple[Any, Any, in
 
 def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sentence],
             dev: list[Sentence]) -> tuple[Any, Any, int]:
-    """Fine-tune on the pool domains' train splits (early-stopped on their dev splits), then on
-    the target; the second fit is the run's."""
+    """Fine-tune on the pool domains' and the target's train splits together (early-stopped on
+    their dev splits together), then on the target alone; the second fit is the run's."""
     from xner.labels.normalise import apply_label_mode
     from xner.transfer.pretrain_finetune import finetune, finetune_tagger
 
@@ -135,7 +135,7 @@ def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     pool = [corpus[d] for d in spec.added_domains]
     pool_train = apply_label_mode([s for d in pool for s in d.train], spec.label_mode, _map(ctx))
     pool_dev = apply_label_mode([s for d in pool for s in d.dev], spec.label_mode, _map(ctx))
-    tagger, _ = finetune(pretrained, pool_train, pool_dev, spec.stage, label_map=_init_map(ctx, spec))
+    tagger, _ = finetune(pretrained, train + pool_train, dev + pool_dev, spec.stage, label_map=_init_map(ctx, spec))
     faults.point("stage")  # test hook: die between the two stages
     tagger, fit = finetune_tagger(tagger, train, dev, spec.finetune, label_map=_init_map(ctx, spec))
     return tagger, fit, len(pool_train)

@@ -22,7 +22,7 @@ METHOD_NAMES = {
     "dissimilar": "PTF + most dissimilar domain",
     "uncertainty": "PTF + active learning (uncertainty)",
     "uncertainty_random": "PTF + random picks (same size as AL)",
-    "staged": "PTF + a stage on all pool train splits",
+    "staged": "PTF + a stage on pool + target train, then target",
     "dft": "DFT (target only)",
     "jt": "JT (source + target jointly)",
 }
