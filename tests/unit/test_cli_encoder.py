@@ -197,3 +197,21 @@ def test_evaluate_quantize_reports_it(dft_model: Path, data_root: Path, tmp_path
     assert data["source"]["quantized"] is True and 0.0 <= data["entity"]["f1"] <= 1.0
     code, _, err = run_cli(["evaluate", str(data_root / "ai" / "test.txt"), "--quantize"], monkeypatch, capsys)
     assert code == 2 and "--quantize cannot be used with FILE" in err and err.count("\n") == 1
+
+
+def test_init_model_fine_tunes_a_saved_encoder_model(dft_model: Path, data_root: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The saved model's backbone applies (no --backbone given), its labels keep their ids and the
+    new domain's types are added after them."""
+    out = tmp_path / "from-dft"
+    code, stdout, err = run_cli(["train", "--domain", "conll2003", "--init-model", str(dft_model), "--data",
+                                 str(data_root), "--out", str(out), "--epochs", "1", "--threads", "1", "--quiet"],
+                                monkeypatch, capsys)
+    assert code == 0, err
+    assert stdout.startswith("conll2003 ptf (raw labels): dev F1")
+    meta = json.loads((out / "meta.json").read_text())
+    old = json.loads((dft_model / "meta.json").read_text())["labels"]
+    assert meta["backbone"] == "encoder"
+    assert meta["labels"][: len(old)] == old
+    assert {"B-location", "B-organisation", "B-misc"} <= set(meta["labels"][len(old):])
