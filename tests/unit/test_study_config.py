@@ -184,5 +184,8 @@ def test_staged_method_is_off_by_default_and_adds_one_run_per_seed_and_mode() ->
         assert spec.stage.patience == 2 and spec.stage.epochs == spec.finetune.epochs  # type: ignore[union-attr]
         assert spec.stage.seed == spec.seed
     assert len({s.id for s in new}) == len(new)
+    # A target chosen from the pool domains is not part of its own pooled stage twice.
+    assert {s.added_domains for s in run_specs(staged, "music", ["music", "science"], None, None)  # type: ignore[arg-type]
+            if s.method == "staged"} == {("science",)}
     with pytest.raises(ConfigError, match="methods.staged.epochs"):
         _cfg("[methods.staged]\nepochs = 0\n")

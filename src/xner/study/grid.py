@@ -120,10 +120,11 @@ def run_specs(cfg: StudyConfig, target: str, pool: list[str], ranking: list[str]
                     add("uncertainty", rounds, pool, uncertainty=info)
                     if u.compare_random:
                         add("uncertainty_random", rounds, pool, uncertainty=info)
-            if m.staged.enabled and pool:
+            others = [d for d in pool if d != target]  # an "auto" target may be a listed pool domain
+            if m.staged.enabled and others:
                 given = {"epochs": m.staged.epochs, "patience": m.staged.patience}
                 stage = cfg.finetune.model_copy(update={"seed": seed, **{k: v for k, v in given.items() if v}})
-                add("staged", 0, pool, stage=stage)
+                add("staged", 0, others, stage=stage)
             for method in ("dft", "jt"):
                 if getattr(m.baselines, method):
                     add(method, 0, [])
