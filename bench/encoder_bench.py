@@ -236,6 +236,13 @@ def mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {std:.2f}"
 
 
+def emit(record: dict, out: Path) -> None:
+    """Print a probe's record and append it to a JSON-lines file."""
+    print(json.dumps(record), flush=True)
+    with out.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
 def print_beside_reference(rows: list[dict], reference: dict, ours: str, theirs: str) -> None:
     """Markdown table: per domain, mean ± std of ``rows``' test_f1, of ``reference`` runs
     (``ptf/<domain>/<seed>`` -> {"f1": ...}) for the same seeds, and CrossNER's BERT-base PTF."""

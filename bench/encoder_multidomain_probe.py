@@ -100,9 +100,7 @@ def main() -> int:
                   "test_untyped_f1": round(100 * entity_f1(eb.untyped(gold), eb.untyped(pred)), 2),
                   "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
                   "epochs_run": fit.epochs_run, "finetune_seconds": round(seconds, 1)}
-        print(json.dumps(record), flush=True)
-        with out.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        eb.emit(record, out)
     return 0
 
 

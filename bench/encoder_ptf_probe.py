@@ -117,13 +117,10 @@ def main() -> int:
               "test_untyped_f1": round(untyped, 2),
               "dev_f1": round(100 * fit.best_dev_f1, 2), "best_epoch": fit.best_epoch,
               "epochs_run": fit.epochs_run, "finetune_seconds": round(seconds, 1)}
-    print(json.dumps(record), flush=True)
     if env("PRED"):  # word, gold, predicted tag per line: for error analysis
         lines = ["\n".join(f"{w} {g} {q}" for w, g, q in zip(s.tokens, g_, p_)) for s, g_, p_ in zip(test, gold, pred)]
         Path(env("PRED", "")).write_text("\n\n".join(lines) + "\n", encoding="utf-8")
-    out = Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_probes.jsonl")))
-    with out.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    eb.emit(record, Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_probes.jsonl"))))
     return 0
 
 

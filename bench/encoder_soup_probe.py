@@ -102,10 +102,7 @@ def main() -> int:
     record = {"domain": domain, "seed": seed, "source_epochs": 3, "threads": threads, "singles": singles,
               "uniform": uniform, "greedy": {"members": members, "dev_f1": greedy["dev_f1"], "test_f1": greedy["test_f1"]},
               "seconds": round(time.time() - started, 1)}
-    print(json.dumps(record), flush=True)
-    out = Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_soup.jsonl")))
-    with out.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    eb.emit(record, Path(env("OUT", str(Path(__file__).resolve().parent / "results" / "encoder_soup.jsonl"))))
     return 0
 
 

@@ -128,7 +128,7 @@ def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     """Fine-tune on the pool domains' and the target's train splits together (early-stopped on
     their dev splits together), then on the target alone; the second fit is the run's."""
     from xner.labels.normalise import apply_label_mode
-    from xner.transfer.pretrain_finetune import finetune, finetune_tagger
+    from xner.transfer.pretrain_finetune import finetune
 
     assert spec.stage is not None and spec.finetune is not None
     corpus = _corpus(str(ctx.data_root))
@@ -137,7 +137,7 @@ def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     pool_dev = apply_label_mode([s for d in pool for s in d.dev], spec.label_mode, _map(ctx))
     tagger, _ = finetune(pretrained, train + pool_train, dev + pool_dev, spec.stage, label_map=_init_map(ctx, spec))
     faults.point("stage")  # test hook: die between the two stages
-    tagger, fit = finetune_tagger(tagger, train, dev, spec.finetune, label_map=_init_map(ctx, spec))
+    tagger, fit = finetune(tagger, train, dev, spec.finetune, label_map=_init_map(ctx, spec))
     return tagger, fit, len(pool_train)
 
 

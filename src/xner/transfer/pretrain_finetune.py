@@ -207,7 +207,7 @@ def _pretrain_into(
 
 
 def finetune(
-    pretrained_dir: Path,
+    start: Path | Tagger,
     train: Sequence[Sentence],
     dev: Sequence[Sentence],
     train_cfg: TrainConfig,
@@ -215,7 +215,8 @@ def finetune(
     log_path: Path | None = None,
     label_map: LabelMap | None = None,
 ) -> tuple[Tagger, FitResult]:
-    """Load a pre-trained model, grow it to the target's words and labels, and fit on the target.
+    """Grow a pre-trained model (a saved model folder, or a tagger in memory such as one already
+    fine-tuned on other domains) to the target's words and labels, and fit it on the target.
 
     With ``label_map``, each target-only label starts as a copy of the source label whose type
     maps to the same generic type (``politician`` from ``person``; see ``xner.labels.origins``).
@@ -226,22 +227,7 @@ def finetune(
     """
     if not train:
         raise ConfigError("no target training sentences to fine-tune on")
-    return finetune_tagger(load_tagger(Path(pretrained_dir)), train, dev, train_cfg, progress, log_path,
-                           label_map)
-
-
-def finetune_tagger(
-    tagger: Tagger,
-    train: Sequence[Sentence],
-    dev: Sequence[Sentence],
-    train_cfg: TrainConfig,
-    progress: ProgressFn | None = None,
-    log_path: Path | None = None,
-    label_map: LabelMap | None = None,
-) -> tuple[Tagger, FitResult]:
-    """``finetune`` on a tagger already in memory (e.g. one fine-tuned on other domains first)."""
-    if not train:
-        raise ConfigError("no target training sentences to fine-tune on")
+    tagger = load_tagger(Path(start)) if isinstance(start, (str, Path)) else start
     labels = tagger.labels.copy()
     labels.extend(union_labels(train, dev))
     domains = {s.domain for s in train}
