@@ -114,11 +114,23 @@ epochs = 2
 """
 
 
+def _write_with_test_copies(folder: Path) -> Path:
+    """The tiny study, with each target-like domain's first test sentence copied into the train
+    split of every other one: the pooled stage must leave those copies out."""
+    config = tiny.write_study(folder, STAGED)
+    names = [d for d in tiny.DOMAINS if d != "src"]
+    firsts = {d: (folder / "data" / d / "test.txt").read_text().split("\n\n")[0] for d in names}
+    for d in names:
+        with (folder / "data" / d / "train.txt").open("a") as handle:
+            handle.writelines(f"\n{firsts[other]}\n" for other in names if other != d)
+    return config
+
+
 def test_staged_method_trains_on_the_pool_then_the_target_and_resumes(tmp_path: Path) -> None:
     """A staged run: killed between its two fits, resumed, it ends as an uninterrupted one does."""
     ref = tmp_path / "ref"
     ref.mkdir()
-    outcome = run_study(tiny.write_study(ref, STAGED), out=ref / "s", quiet=True)
+    outcome = run_study(_write_with_test_copies(ref), out=ref / "s", quiet=True)
     assert outcome.failed == [] and outcome.counts["done"] == 10
     with Store(ref / "s", readonly=True) as store:
         (staged,) = [r for r in store.runs() if r.method == "staged"]
@@ -126,13 +138,14 @@ def test_staged_method_trains_on_the_pool_then_the_target_and_resumes(tmp_path: 
     pool = [d for d in tiny.DOMAINS if d not in ("src", target)]
     assert sorted(staged.config["added_domains"]) == sorted(pool)
     assert staged.config["stage"]["epochs"] == 2 and staged.config["finetune"]["epochs"] == 3
-    # The pooled stage's sentences from outside the target count as added: every pool domain's train split.
+    # The pooled stage's sentences from outside the target count as added: every pool domain's
+    # train split, less the copies of test sentences planted in it.
     assert staged.metrics["n_added"] == sum(tiny.SIZES[d][0] for d in pool)
     assert "PTF + a stage on pool + target train, then target" in (ref / "s" / "report" / "README.md").read_text()
 
     again = tmp_path / "again"
     again.mkdir()
-    tiny.write_study(again, STAGED)
+    _write_with_test_copies(again)
     assert _study(again, "stage:1") == -signal.SIGKILL, "the staged run never reached its second stage"
     assert _study(again, None) == 0
     assert _state(again / "s") == _state(ref / "s")

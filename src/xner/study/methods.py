@@ -128,13 +128,16 @@ def _staged(spec: RunSpec, ctx: StudyContext, pretrained: Path, train: list[Sent
     """Fine-tune on the pool domains' and the target's train splits together (early-stopped on
     their dev splits together), then on the target alone; the second fit is the run's."""
     from xner.labels.normalise import apply_label_mode
+    from xner.selection.random_pool import build_pool
     from xner.transfer.pretrain_finetune import finetune
 
     assert spec.stage is not None and spec.finetune is not None
-    corpus = _corpus(str(ctx.data_root))
-    pool = [corpus[d] for d in spec.added_domains]
-    pool_train = apply_label_mode([s for d in pool for s in d.train], spec.label_mode, _map(ctx))
-    pool_dev = apply_label_mode([s for d in pool for s in d.dev], spec.label_mode, _map(ctx))
+
+    def pool(split: str) -> list[Sentence]:  # the guarded pool: no target or test text
+        return apply_label_mode(build_pool(_corpus(str(ctx.data_root)), spec.target or "", list(spec.added_domains),
+                                           splits=(split,), source=spec.source), spec.label_mode, _map(ctx))
+
+    pool_train, pool_dev = pool("train"), pool("dev")
     tagger, _ = finetune(pretrained, train + pool_train, dev + pool_dev, spec.stage, label_map=_init_map(ctx, spec))
     faults.point("stage")  # test hook: die between the two stages
     tagger, fit = finetune(tagger, train, dev, spec.finetune, label_map=_init_map(ctx, spec))
