@@ -290,16 +290,16 @@ def train_target(
         label_map = load_label_map()
     train = apply_label_mode(target_train, label_mode, label_map)
     dev = apply_label_mode(target_dev, label_mode, label_map)
-    if mode == "ptf" and init_model is not None:
-        _check_init_model(Path(init_model), label_mode)
+    if mode == "ptf":
+        if init_model is not None:
+            start = Path(init_model)
+            _check_init_model(start, label_mode)
+        else:
+            assert source is not None
+            start = pretrain_source(source, backbone, model_config, source_cfg or train_cfg,
+                                    label_mode, label_map, cache_dir, pretrain_progress)
         init_map = (label_map or load_label_map()) if label_init == "map" else None
-        tagger, result = finetune(init_model, train, dev, train_cfg, progress, log_path, init_map)
-    elif mode == "ptf":
-        assert source is not None
-        pretrained = pretrain_source(source, backbone, model_config, source_cfg or train_cfg,
-                                     label_mode, label_map, cache_dir, pretrain_progress)
-        init_map = (label_map or load_label_map()) if label_init == "map" else None
-        tagger, result = finetune(pretrained, train, dev, train_cfg, progress, log_path, init_map)
+        tagger, result = finetune(start, train, dev, train_cfg, progress, log_path, init_map)
     elif mode == "dft":
         tagger, result = train_scratch(train, dev, train_cfg, backbone, model_config,
                                        progress=progress, log_path=log_path)
