@@ -176,3 +176,19 @@ def test_report_and_status_cli(done_study: Path, tmp_path: Path) -> None:
     assert f"{sum(base) / 2:.4f} ± " in readme
     status = CliRunner().invoke(app, ["study", "status", str(study), "--all"])
     assert status.exit_code == 0 and "done" in status.output and "18" in status.output
+
+
+def test_one_seed_report_shows_no_spread(tmp_path: Path) -> None:
+    """With one seed there is no std: the report says "(1 seed)" instead of a made-up "± 0.0000"."""
+    from xner.study.report import write_report
+
+    cfg = fake.write_config(tmp_path, SMALL.replace("seeds = [1, 2]", "seeds = [1]"))
+    outcome = run_study(cfg, out=tmp_path / "s", backend=fake.BACKEND, quiet=True, report=False)
+    assert outcome.failed == []
+    readme = write_report(tmp_path / "s").read_text()
+    with Store(tmp_path / "s", readonly=True) as store:
+        base = [r.metrics["test_f1"] for r in store.runs(status="done")  # type: ignore[index]
+                if r.method == "random" and r.setting == 0]
+    assert len(base) == 1
+    assert f"| {base[0]:.4f} (1 seed) | 1 |" in readme
+    assert "± 0.0000" not in readme

@@ -28,8 +28,11 @@ METHOD_NAMES = {
 }
 
 
-def _pm(mean: float, std: float) -> str:
-    return f"{mean:.4f} ± {std:.4f}"
+def _pm(group: Group) -> str:
+    """Test F1 ``mean ± std`` over seeds; one seed has no spread, so it reads ``F1 (1 seed)``, not ``± 0``."""
+    if len(group.values()) > 1:
+        return f"{group.mean:.4f} ± {group.std:.4f}"
+    return f"{group.mean:.4f} (1 seed)"
 
 
 def _p(value: float | None) -> str:
@@ -95,8 +98,8 @@ def _modes_line(groups: list[Group]) -> list[str]:
     if raw is None or norm is None:
         return []
     ratio = f" (× {norm.mean / raw.mean:.2f})" if raw.mean > 0 else ""
-    return [f"Label normalisation, baseline (PTF, 0% added): test F1 {_pm(raw.mean, raw.std)} with raw labels, "
-            f"{_pm(norm.mean, norm.std)} with normalised labels{ratio}.", ""]
+    return [f"Label normalisation, baseline (PTF, 0% added): test F1 {_pm(raw)} with raw labels, "
+            f"{_pm(norm)} with normalised labels{ratio}.", ""]
 
 
 def _results_table(groups: list[Group], budget: int | None, names: dict[str, str]) -> list[str]:
@@ -106,7 +109,7 @@ def _results_table(groups: list[Group], budget: int | None, names: dict[str, str
         base = _base(groups, g.label_mode)
         delta = "—" if base is None or g is base else f"{g.mean - base.mean:+.4f}"
         lines.append(f"| {g.label_mode} | {names[g.method]} | {_setting(g, budget)} | {g.n_added:.0f} "
-                     f"| {_pm(g.mean, g.std)} | {len(g.runs)} | {delta} | {_p(g.p_value)} |")
+                     f"| {_pm(g)} | {len(g.runs)} | {delta} | {_p(g.p_value)} |")
     return lines
 
 
