@@ -31,6 +31,13 @@ def _calls(study_dir: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+def _baseline_f1s(study_dir: Path) -> list[float]:
+    """Test F1 of each seed's baseline run (PTF, random 0 %), read from the store."""
+    with Store(study_dir, readonly=True) as store:
+        return [r.metrics["test_f1"] for r in store.runs(status="done")  # type: ignore[index]
+                if r.method == "random" and r.setting == 0]
+
+
 @pytest.fixture(scope="module")
 def done_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One complete fake study (no report: report tests build their own)."""
@@ -170,9 +177,7 @@ def test_report_and_status_cli(done_study: Path, tmp_path: Path) -> None:
     for png in ("curves_random.png", "similarity_raw.png", "uncertainty_raw.png", "confusion.png", "distances.png"):
         assert (study / "report" / png).stat().st_size > 1000
     # Every F1 in the results table is a group mean from the store.
-    with Store(study, readonly=True) as store:
-        base = [r.metrics["test_f1"] for r in store.runs(status="done")  # type: ignore[index]
-                if r.method == "random" and r.setting == 0]
+    base = _baseline_f1s(study)
     assert f"{sum(base) / 2:.4f} ± " in readme
     status = CliRunner().invoke(app, ["study", "status", str(study), "--all"])
     assert status.exit_code == 0 and "done" in status.output and "18" in status.output
@@ -186,9 +191,7 @@ def test_one_seed_report_shows_no_spread(tmp_path: Path) -> None:
     outcome = run_study(cfg, out=tmp_path / "s", backend=fake.BACKEND, quiet=True, report=False)
     assert outcome.failed == []
     readme = write_report(tmp_path / "s").read_text()
-    with Store(tmp_path / "s", readonly=True) as store:
-        base = [r.metrics["test_f1"] for r in store.runs(status="done")  # type: ignore[index]
-                if r.method == "random" and r.setting == 0]
+    base = _baseline_f1s(tmp_path / "s")
     assert len(base) == 1
     assert f"| {base[0]:.4f} (1 seed) | 1 |" in readme
     assert "± 0.0000" not in readme
