@@ -11,7 +11,8 @@ import pytest
 
 import xner.api as api
 from xner.cli import main
-from xner.cli.train_cmd import _looks_like_conll, _progress
+from xner.cli.predict_cmd import _looks_like_conll
+from xner.cli.train_cmd import _progress
 
 TINY = {"word_dim": 8, "casing_dim": 2, "char_dim": 4, "char_filters": 4, "hidden": 8}
 SOURCE_ENTS = [("John Smith", "person"), ("Paris", "location"), ("IBM", "organisation"), ("Euro", "misc")]

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "xner.cli.data_cmd",
     "xner.cli.evaluate_cmd",
     "xner.cli.train_cmd",
+    "xner.cli.predict_cmd",
     "xner.cli.study_cmd",
     "xner.cli.annotate_cmd",
     "xner.cli.select_cmd",
