@@ -1,8 +1,8 @@
 """Where a tagger's entity errors are: right span with the wrong type, missed spans, spurious spans.
 
 Reads a predictions file of ``word gold predicted`` lines (blank line between sentences; plain or
-.gz), as ``PRED=FILE`` makes bench/encoder_ptf_probe.py write, and prints the counts, the
-commonest type confusions and the recall of each gold type.
+.gz; bench/results/ keeps two, written by a since-deleted probe, see bench/RESULTS.md) and prints
+the counts, the commonest type confusions and the recall of each gold type.
 
     .venv/bin/python bench/span_errors.py bench/results/encoder_map_science_seed2_test_predictions.txt.gz
 """
