@@ -1,0 +1,75 @@
+"""Fine-tuning with data added from other domains: a random / similar / dissimilar share of the
+pool, active learning (or its random twin) in rounds, or a staged fit on the pooled domains.
+
+Every pool is drawn through ``build_pool``, which leaves out any sentence whose text is in the
+target or in a test split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from xner.data.corpus import Corpus, Sentence
+from xner.labels.normalise import LabelMap, apply_label_mode
+from xner.models.base import FitResult, Tagger
+from xner.run.config import RunConfig
+
+Start = Path | Tagger
+Checkpoint = Callable[[str], None]
+
+
+def _pool(cfg: RunConfig, corpus: Corpus, lmap: LabelMap | None,
+          splits: tuple[str, ...] | None = None) -> list[Sentence]:
+    from xner.selection.random_pool import build_pool
+
+    pool = build_pool(corpus, cfg.data.target[0], list(cfg.added.domains),
+                      splits=splits or cfg.added.pool_splits, source=cfg.data.source)
+    return apply_label_mode(pool, cfg.data.label_mode, lmap)
+
+
+def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence],
+                   corpus: Corpus, lmap: LabelMap | None, init_map: LabelMap | None,
+                   checkpoint: Checkpoint) -> tuple[Tagger, FitResult, int]:
+    """Fine-tune ``start`` on the target plus the config's added data; returns (tagger, the
+    final fit, sentences added)."""
+    from xner.transfer.pretrain_finetune import finetune
+
+    method, fcfg = cfg.added.method, cfg.target_train()
+    if method.startswith("uncertainty"):
+        return _active(cfg, start, train, dev, corpus, lmap, init_map)
+    if method == "staged":
+        assert cfg.added.stage is not None
+        pool_train, pool_dev = _pool(cfg, corpus, lmap, ("train",)), _pool(cfg, corpus, lmap, ("dev",))
+        stage = cfg.added.stage.train_config(cfg.seed, cfg.runtime.threads)
+        tagger, _ = finetune(start, train + pool_train, dev + pool_dev, stage, label_map=init_map)
+        checkpoint("stage")  # test hook: die between the two stages
+        tagger, fit = finetune(tagger, train, dev, fcfg, label_map=init_map)
+        return tagger, fit, len(pool_train)
+    added: list[Sentence] = []
+    if cfg.added.setting > 0:
+        from xner.selection.random_pool import nested_sample
+
+        added = nested_sample(_pool(cfg, corpus, lmap), cfg.added.setting, cfg.seed)
+    tagger, fit = finetune(start, train + added, dev, fcfg, label_map=init_map)
+    return tagger, fit, len(added)
+
+
+def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence], corpus: Corpus,
+            lmap: LabelMap | None, init_map: LabelMap | None) -> tuple[Tagger, FitResult, int]:
+    """Active learning (or its random twin) for ``setting`` rounds; the last model is the run's."""
+    from xner.selection.active import active_learning
+    from xner.transfer.pretrain_finetune import finetune
+
+    fits: list[FitResult] = []
+
+    def train_fn(sentences: list[Sentence]) -> Any:
+        tagger, fit = finetune(start, sentences, dev, cfg.target_train(), label_map=init_map)
+        fits.append(fit)
+        return tagger
+
+    strategy = "uncertainty" if cfg.added.method == "uncertainty" else "random"
+    result = active_learning(train_fn, train, _pool(cfg, corpus, lmap), int(cfg.added.setting),
+                             cfg.added.budget, how=cfg.added.score, strategy=strategy, seed=cfg.seed)
+    return result.tagger, fits[-1], len(result.added)
