@@ -106,8 +106,6 @@ def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: Label
         tagger, fit = joint_train(source, train, dev, cfg.target_train(), name, settings,
                                   cfg.target_repeat, progress, hooks.log_path)
         return tagger, fit, 0
-    if cfg.backbone.init_model is not None:
-        _check_start_model(cfg.backbone.init_model, cfg.data.label_mode)
     start = cfg.backbone.init_model or pretrain(cfg, hooks)
     init_map = lmap if cfg.data.label_init == "map" else None
     if cfg.added.method == "none":
@@ -118,16 +116,6 @@ def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: Label
     from xner.run.added import fit_with_added
 
     return fit_with_added(cfg, start, train, dev, run_data.corpus(str(root)), lmap, init_map, hooks.checkpoint)
-
-
-def _check_start_model(directory: Path, label_mode: str) -> None:
-    """A saved starting model must use the run's label mode."""
-    from xner.errors import ConfigError
-    from xner.training.checkpoint import META, read_meta
-
-    theirs = read_meta(directory)["label_mode"]
-    if theirs is not None and theirs != label_mode:
-        raise ConfigError(f"the starting model was trained on {theirs} labels, not {label_mode}", directory / META)
 
 
 def _flags(tagger: Tagger, train: list[Sentence], threshold: float) -> dict[str, int]:
@@ -141,8 +129,10 @@ def _flags(tagger: Tagger, train: list[Sentence], threshold: float) -> dict[str,
 
 def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     """Execute one run, start to end."""
+    from xner.run.preflight import preflight
     from xner.transfer.pretrain_finetune import stamp_label_mode
 
+    preflight(cfg)
     root = run_data.data_root(cfg)
     target = run_data.target_domain(cfg, root)
     lmap = run_label_map(cfg)

@@ -1,0 +1,52 @@
+"""Checks a run makes before it reads any data or trains anything, so that a bad encoder name,
+label map or starting model is one clear line at once, not a failure minutes in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xner.errors import ConfigError, ModelError
+from xner.run.config import RunConfig
+
+
+def _in_hub_cache(name: str) -> bool:
+    """Whether ``name`` is a hub model already in the local cache (never asks the network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except (ImportError, ValueError):  # not a valid repo id (a path, say)
+        return False
+
+
+def check_encoder(name: str) -> None:
+    """Fail fast, in one line, on an encoder that cannot be loaded offline."""
+    from xner.models.encoder_files import resolve_encoder
+
+    folder = Path(resolve_encoder(name))  # the packaged MiniLM, a local folder, or the name itself
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelError("encoder folder has no config.json (expected a Hugging Face model folder)", folder)
+        return
+    if name.startswith(("/", ".", "~")) or Path(name).expanduser().exists():
+        raise ModelError("encoder folder not found", name)
+    if not _in_hub_cache(name):
+        raise ModelError(f"encoder {name!r}: no such folder, and no model of that name in the local "
+                         "Hugging Face cache (xner never downloads: pass a local folder)")
+
+
+def preflight(cfg: RunConfig) -> None:
+    """Everything that can be checked without the data: the encoder, the label map, the start model."""
+    if cfg.backbone.name == "encoder" and cfg.backbone.init_model is None:
+        check_encoder(str(cfg.backbone.settings["encoder"]))
+    if cfg.uses_label_map and cfg.data.label_map is not None:
+        from xner.labels.normalise import load_label_map
+
+        load_label_map(cfg.data.label_map)
+    if cfg.backbone.init_model is not None:
+        from xner.training.checkpoint import META, read_meta
+
+        theirs = read_meta(cfg.backbone.init_model)["label_mode"]
+        if theirs is not None and theirs != cfg.data.label_mode:
+            raise ConfigError(f"the starting model was trained on {theirs} labels, not {cfg.data.label_mode}",
+                              cfg.backbone.init_model / META)
