@@ -9,7 +9,7 @@ import pytest
 
 from xner.data.conll import load_corpus, read_conll, read_conll_info, write_conll
 from xner.data.corpus import Corpus
-from xner.data.schemes import is_valid_iob2
+from xner.data.tags import is_valid_iob2
 from xner.data.stats import corpus_stats
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "crossner"

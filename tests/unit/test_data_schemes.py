@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xner.data.schemes import (
+from xner.data.tags import (
     SchemeViolation,
     check_scheme_name,
     detect_scheme,

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xner.data.conll import read_conll, read_prediction_file
-from xner.data.schemes import is_valid_iob2
+from xner.data.tags import is_valid_iob2
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEEDS = {name: (FIXTURES / "conll" / name).read_bytes()

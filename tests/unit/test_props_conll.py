@@ -1,6 +1,6 @@
 """Property tests: CoNLL write -> read round trips, and IOB1/BIOES <-> IOB2 conversions.
 
-The library converts *to* IOB2 only (``xner.data.schemes.to_iob2``); the conversions *from*
+The library converts *to* IOB2 only (``xner.data.tags.to_iob2``); the conversions *from*
 IOB2 are written here, from the scheme definitions, so each direction is checked against an
 independent implementation.
 """
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from xner.data.conll import read_conll, read_conll_info, read_prediction_file, write_conll
 from xner.data.corpus import Sentence
-from xner.data.schemes import detect_scheme, entity_spans, is_valid_iob2, to_iob2
+from xner.data.tags import detect_scheme, entity_spans, is_valid_iob2, to_iob2
 from xner.errors import DataError
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

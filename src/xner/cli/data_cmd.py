@@ -12,7 +12,7 @@ from rich.table import Table
 from xner.atomic import write_json
 from xner.data.conll import discover_domains, domain_files, load_corpus, read_conll_info
 from xner.data.download import download_crossner
-from xner.data.schemes import check_scheme_name, entity_spans
+from xner.data.tags import check_scheme_name, entity_spans
 from xner.data.sources import find_data_root
 from xner.errors import DataError
 

@@ -3,70 +3,62 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from xner.data.columns import TEXT, Block, ColumnSpec, read_columns, read_utf8_text, split_fields
+from xner.data.tags import entity_spans, tag_problem
 from xner.errors import ConfigError, DataError
 
-_TAG = re.compile(r"^(O|[BIESU]-\S+)$")
 _CONLL_SUFFIXES = {".conll", ".conllu", ".tsv", ".bio", ".iob", ".iob2", ".col"}
+# Only the token column is read; the original line is kept so the output appends a tag column.
+_TOKENS = ColumnSpec({0: TEXT}, min_width=1, same_width=False, keep_rows=True)
 
 
 # ----------------------------------------------------------------------------- predict helpers
 
 def _read_input(path: Path) -> str:
     """The file as text (UTF-8, BOM dropped); every failure is a one-line DataError."""
-    from xner.data.conll import read_utf8_text
-
     return read_utf8_text(path, kind="text or CoNLL file", allow_empty=True)
+
+
+def _is_tag(field: str) -> bool:
+    # BILOU's U- counts too: a gold column in any scheme marks a CoNLL file.
+    return tag_problem(field) is None or (field.startswith("U-") and len(field) > 2)
 
 
 def _looks_like_conll(path: Path, text: str) -> bool:
     """CoNLL by suffix, or when every non-blank line is ``token<space/tab>...TAG``."""
     if path.suffix.lower() in _CONLL_SUFFIXES:
         return True
-    lines = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("-DOCSTART-")]
-    return bool(lines) and all(len(f) >= 2 and _TAG.match(f[-1]) for f in lines)
+    lines = [split_fields(line) for line in (raw.rstrip() for raw in text.splitlines())
+             if line and not line.startswith("-DOCSTART-")]
+    return bool(lines) and all(len(f) >= 2 and _is_tag(f[-1]) for f in lines)
 
 
-def _conll_tokens(path: Path, text: str) -> list[list[tuple[str, str]]]:
-    """Sentences of ``(token, original line)`` from the first column of a CoNLL file."""
-    sentences: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        line = line.rstrip()
-        if not line.strip() or line.startswith("-DOCSTART-"):
-            if current:
-                sentences.append(current)
-            current = []
-            continue
-        token = line.split("\t")[0].strip() if "\t" in line else line.split()[0]
-        current.append((token, line))
-    if current:
-        sentences.append(current)
-    if not sentences:
+def _conll_sentences(path: Path, text: str) -> list[Block]:
+    """The sentences of a CoNLL input (tokens from the first column, original lines kept)."""
+    blocks = read_columns(path, _TOKENS, text)
+    if not blocks:
         raise DataError("input has no sentences", path)
-    return sentences
+    return blocks
 
 
 def _token_entities(tokens: list[str], tags: list[str]) -> list[dict[str, Any]]:
-    from xner.api import token_entities
-
-    return [{"text": " ".join(tokens[a:b + 1]), "type": t, "token_start": a, "token_end": b + 1}
-            for t, a, b in token_entities(tags)]
+    return [{"text": " ".join(tokens[a:b]), "type": t, "token_start": a, "token_end": b}
+            for t, a, b in entity_spans(tags)]
 
 
 def _predict_conll(model: Any, path: Path, text: str, fmt: str) -> str:
-    sentences = _conll_tokens(path, text)
-    tags = model.predict_tokens([[tok for tok, _ in s] for s in sentences])
+    sentences = _conll_sentences(path, text)
+    tags = model.predict_tokens([s.columns[TEXT] for s in sentences])
     if fmt == "conll":
-        return "".join("".join(f"{line}\t{tag}\n" for (_, line), tag in zip(s, t)) + "\n"
+        return "".join("".join(f"{row.text}\t{tag}\n" for row, tag in zip(s.rows, t)) + "\n"
                        for s, t in zip(sentences, tags))
-    docs = [{"tokens": [tok for tok, _ in s], "tags": t, "entities": _token_entities([tok for tok, _ in s], t)}
+    docs = [{"tokens": s.columns[TEXT], "tags": t, "entities": _token_entities(s.columns[TEXT], t)}
             for s, t in zip(sentences, tags)]
     return json.dumps(docs, ensure_ascii=False, indent=2) + "\n"
 

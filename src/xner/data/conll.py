@@ -1,30 +1,27 @@
 """Read and write CoNLL column files; load domain folders and corpora.
 
-A file holds one token per line, ``token<TAB or spaces>...<tag>``, and a blank line between
-sentences (several blank lines are one break). ``-DOCSTART-`` lines are skipped, CRLF line ends
-and a UTF-8 byte-order mark are accepted. Tags come out as IOB2 (see ``xner.data.schemes``).
-Every problem is a DataError naming the file and, where there is one, the line.
+Lines are read by :mod:`xner.data.columns` (one token per line, a blank line between
+sentences; which columns hold the token and the tag is a column spec). Tags come out as IOB2
+(see :mod:`xner.data.tags`). Every problem is a DataError naming the file and, where there is
+one, the line.
 """
 
 from __future__ import annotations
 
-import codecs
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from xner.atomic import atomic_open
+from xner.data.columns import TEXT, Block, ColumnSpec, read_columns
 from xner.data.corpus import SPLITS, Corpus, Domain, Sentence
-from xner.data.schemes import (
-    SchemeViolation,
-    check_scheme_name,
-    detect_scheme,
-    tag_problem,
-    to_iob2,
-)
+from xner.data.tags import SchemeViolation, check_scheme_name, detect_scheme, tag_problem, to_iob2
 from xner.errors import DataError
 
 SPLIT_FILES: dict[str, str] = {split: f"{split}.txt" for split in SPLITS}
+NER = "ner"  # the column name of the entity tag
+_GOLD, _PRED = "gold", "pred"
+_NO_SENTENCES = "file has no sentences (only blank lines or -DOCSTART-)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,106 +33,36 @@ class ReadResult:
     repaired: int
 
 
-@dataclass(slots=True)
-class _Block:
-    """A sentence as parsed: first line, tokens and one tag list per requested column."""
+def conll_spec(tag_column: int = -1, columns: Mapping[int, str] | ColumnSpec | None = None) -> ColumnSpec:
+    """The spec of a CoNLL file: ``columns`` (naming a "text" and an "ner" column) if given,
+    else the token first and the tag in ``tag_column`` (default the last).
 
-    line: int
-    tokens: list[str]
-    columns: list[list[str]]
-
-
-def read_utf8_text(path: Path, kind: str = "CoNLL file", allow_empty: bool = False) -> str:
-    """Read ``path`` as UTF-8 text (a BOM dropped), turning every way it can fail into a
-    one-line DataError; ``kind`` names what was expected in the messages."""
-    if not path.exists():
-        raise DataError("file not found", path)
-    if path.is_dir():
-        raise DataError(f"is a directory, expected a {kind}", path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read file ({err.strerror or err})", path) from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    if not allow_empty and not data.strip():
-        raise DataError("file is empty", path)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise DataError(f"looks like a binary file (NUL byte), expected a {kind}", path, line)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        bad = data[err.start]
-        raise DataError(
-            f"not valid UTF-8 (byte 0x{bad:02x} at column {column}); save the file as UTF-8",
-            path, line,
-        ) from None
+    >>> conll_spec(columns={0: "text", 3: "ner"}).columns
+    {0: 'text', 3: 'ner'}
+    """
+    if isinstance(columns, ColumnSpec):
+        spec = columns
+    elif columns is not None:
+        spec = ColumnSpec(dict(columns))
+    elif tag_column == 0:
+        raise DataError("no tag column 0: the token is column 0")
+    else:
+        spec = ColumnSpec({0: TEXT, tag_column: NER})
+    missing = {TEXT, NER} - set(spec.columns.values())
+    if missing:
+        raise DataError(f"the column spec names no {' and no '.join(sorted(missing))} column "
+                        f"(got {dict(spec.columns)}; e.g. {{0: 'text', -1: 'ner'}})")
+    return spec
 
 
-def _clean_fields(parts: list[str]) -> list[str]:
-    """Strip columns and drop empty ones (stray spaces around tabs, doubled tabs)."""
-    return [field for field in (part.strip() for part in parts) if field]
-
-
-def _resolve_column(column: int, width: int, path: Path, line: int) -> int:
-    """Absolute index of a (possibly negative) tag column; column 0 is the token."""
-    index = column if column >= 0 else width + column
-    if index <= 0 or index >= width:
-        raise DataError(f"no tag column {column}: the line has {width} columns", path, line)
-    return index
-
-
-def _parse(path: Path, text: str, columns: Sequence[int], min_width: int) -> list[_Block]:
-    """Split ``text`` into sentences, keeping the requested tag columns."""
-    blocks: list[_Block] = []
-    in_block = False
-    tokens: list[str] = []
-    tags: list[list[str]] = []
-    width = width_line = 0
-    indices: list[int] = []
-    for lineno, raw in enumerate(text.split("\n"), 1):
-        line = raw.rstrip()
-        if not line or (line[0] == "-" and line.startswith("-DOCSTART-")):
-            in_block = False
-            continue
-        # Tab-separated when the line has a tab (tokens may then hold spaces), else spaces.
-        if "\t" in line:
-            fields = line.split("\t")
-            if " " in line or "" in fields:
-                fields = _clean_fields(fields)
-        else:
-            fields = [field for field in line.split(" ") if field]
-        if len(fields) != width:
-            if width:
-                raise DataError(
-                    f"the line has {len(fields)} columns but line {width_line} has {width} (a "
-                    "missing tag column, or a token containing a space in a space-separated file)",
-                    path, lineno,
-                )
-            width, width_line = len(fields), lineno
-            if width < min_width:
-                raise DataError(
-                    f"missing tag column: the line has {width} column(s), expected at least "
-                    f"{min_width} (token ... tag)", path, lineno,
-                )
-            indices = [_resolve_column(c, width, path, lineno) for c in columns]
-        if not in_block:
-            tokens, tags = [], [[] for _ in indices]
-            blocks.append(_Block(lineno, tokens, tags))
-            in_block = True
-        tokens.append(fields[0])
-        for column, index in enumerate(indices):
-            tags[column].append(fields[index])
+def _read_blocks(path: Path, spec: ColumnSpec) -> list[Block]:
+    blocks = [b for b in read_columns(path, spec) if len(b)]
     if not blocks:
-        raise DataError("file has no sentences (only blank lines or -DOCSTART-)", path)
+        raise DataError(_NO_SENTENCES, path)
     return blocks
 
 
-def _check_tags(path: Path, blocks: list[_Block], column: int) -> None:
+def _check_tags(path: Path, blocks: list[Block], column: str) -> None:
     """Reject malformed tags, naming the first line where one occurs."""
     distinct = {tag for block in blocks for tag in block.columns[column]}
     bad = {tag: problem for tag in distinct if (problem := tag_problem(tag)) is not None}
@@ -147,7 +74,7 @@ def _check_tags(path: Path, blocks: list[_Block], column: int) -> None:
                 raise DataError(bad[tag], path, block.line + offset)
 
 
-def _convert(path: Path, blocks: list[_Block], column: int, scheme: str, repair: bool) -> int:
+def _convert(path: Path, blocks: list[Block], column: str, scheme: str, repair: bool) -> int:
     """Convert one tag column of every block to IOB2 in place; return the repair count."""
     repaired = 0
     for block in blocks:
@@ -159,25 +86,26 @@ def _convert(path: Path, blocks: list[_Block], column: int, scheme: str, repair:
     return repaired
 
 
+def _sentences(blocks: list[Block], tags: str, domain: str, name: str) -> list[Sentence]:
+    return [Sentence(tuple(b.columns[TEXT]), tuple(b.columns[tags]), domain, name, b.line) for b in blocks]
+
+
 def read_conll_info(
     path: str | Path,
     domain: str = "",
     scheme: str = "auto",
     repair: bool = False,
     tag_column: int = -1,
+    columns: Mapping[int, str] | ColumnSpec | None = None,
 ) -> ReadResult:
     """Read a CoNLL file; also report the scheme it was read as and the repairs made."""
     wanted = check_scheme_name(scheme)
     file = Path(path)
-    blocks = _parse(file, read_utf8_text(file), [tag_column], 2)
-    _check_tags(file, blocks, 0)
-    used = detect_scheme(b.columns[0] for b in blocks) if wanted == "auto" else wanted
-    repaired = _convert(file, blocks, 0, used, repair)
-    name = str(path)
-    sentences = [
-        Sentence(tuple(b.tokens), tuple(b.columns[0]), domain, name, b.line) for b in blocks
-    ]
-    return ReadResult(sentences, used, repaired)
+    blocks = _read_blocks(file, conll_spec(tag_column, columns))
+    _check_tags(file, blocks, NER)
+    used = detect_scheme(b.columns[NER] for b in blocks) if wanted == "auto" else wanted
+    repaired = _convert(file, blocks, NER, used, repair)
+    return ReadResult(_sentences(blocks, NER, domain, str(path)), used, repaired)
 
 
 def read_conll(
@@ -186,9 +114,11 @@ def read_conll(
     scheme: str = "auto",
     repair: bool = False,
     tag_column: int = -1,
+    columns: Mapping[int, str] | ColumnSpec | None = None,
 ) -> list[Sentence]:
-    """Read a CoNLL file into IOB2 sentences (tag = column ``tag_column``, default the last)."""
-    return read_conll_info(path, domain, scheme, repair, tag_column).sentences
+    """Read a CoNLL file into IOB2 sentences: the tag is column ``tag_column`` (default the
+    last), or the column named "ner" in ``columns`` (e.g. ``{0: "text", 3: "ner"}``)."""
+    return read_conll_info(path, domain, scheme, repair, tag_column, columns).sentences
 
 
 def read_prediction_file(
@@ -202,26 +132,22 @@ def read_prediction_file(
     """
     wanted = check_scheme_name(scheme)
     file = Path(path)
-    blocks = _parse(file, read_utf8_text(file), [-2, -1], 3)
-    _check_tags(file, blocks, 0)
-    _check_tags(file, blocks, 1)
-    used = detect_scheme(b.columns[0] for b in blocks) if wanted == "auto" else wanted
-    _convert(file, blocks, 0, used, repair=False)
+    blocks = _read_blocks(file, ColumnSpec({0: TEXT, -2: _GOLD, -1: _PRED}, min_width=3))
+    _check_tags(file, blocks, _GOLD)
+    _check_tags(file, blocks, _PRED)
+    used = detect_scheme(b.columns[_GOLD] for b in blocks) if wanted == "auto" else wanted
+    _convert(file, blocks, _GOLD, used, repair=False)
     if used == "iob2":
         _reject_bioes(file, blocks)
     else:
-        _convert(file, blocks, 1, used, repair=True)
-    name = str(path)
-    sentences = [
-        Sentence(tuple(b.tokens), tuple(b.columns[0]), domain, name, b.line) for b in blocks
-    ]
-    return sentences, [b.columns[1] for b in blocks]
+        _convert(file, blocks, _PRED, used, repair=True)
+    return _sentences(blocks, _GOLD, domain, str(path)), [b.columns[_PRED] for b in blocks]
 
 
-def _reject_bioes(path: Path, blocks: list[_Block]) -> None:
+def _reject_bioes(path: Path, blocks: list[Block]) -> None:
     """In an IOB2 file the prediction column may not use E-/S- tags."""
     for block in blocks:
-        for offset, tag in enumerate(block.columns[1]):
+        for offset, tag in enumerate(block.columns[_PRED]):
             if tag[0] in "ES":
                 raise DataError(
                     f"predicted tag {tag!r} is a BIOES tag but the gold column is IOB2",

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xner.data.corpus import SPLITS, Corpus, Sentence
-from xner.data.schemes import entity_spans
+from xner.data.tags import entity_spans
 
 
 def split_stats(sentences: Sequence[Sentence]) -> dict[str, Any]:
