@@ -16,7 +16,7 @@ from xner.run.load import build_config, parse_override, run_id, to_toml, validat
 
 def test_backbone_defaults_fill_each_phase() -> None:
     bilstm = validate({"data": {"target": "ai"}})
-    assert (bilstm.finetune.epochs, bilstm.finetune.patience, bilstm.finetune.batch_size) == (100, 20, 8)
+    assert (bilstm.finetune.epochs, bilstm.finetune.patience, bilstm.finetune.batch_size) == (60, 10, 8)
     assert (bilstm.pretrain.epochs, bilstm.pretrain.patience, bilstm.pretrain.batch_size) == (30, 5, 32)
     encoder = validate({"data": {"target": "ai"}, "backbone": {"name": "encoder"}})
     assert encoder.finetune.optimizer == "adamw" and encoder.finetune.lr == 5e-5
