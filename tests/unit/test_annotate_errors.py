@@ -36,3 +36,13 @@ def test_bad_file_gives_expected_error(name: str, tmp_path: Path) -> None:
     assert "\n" not in message
     assert data.read_bytes() == before
     assert sorted(p.name for p in data.parent.iterdir()) == ["dev.txt", "test.txt", "train.txt"]
+
+
+def test_annotate_and_labelstudio_do_not_import_each_other() -> None:
+    import ast
+
+    import xner.selection.labelstudio as labelstudio
+
+    tree = ast.parse(Path(labelstudio.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "xner.selection.annotate" not in imported

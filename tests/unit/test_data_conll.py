@@ -176,3 +176,44 @@ def test_load_corpus_subset_and_discovery(tmp_path: Path) -> None:
     assert discover_domains(tmp_path) == ["partial"]
     assert discover_domains(tmp_path, complete_only=True) == []
     assert discover_domains(tmp_path / "missing") == []
+
+
+# ----------------------------------------------------------------------------- column specs
+
+def test_column_spec_picks_the_named_columns(tmp_path: Path) -> None:
+    from xner.data.columns import ColumnSpec
+
+    path = tmp_path / "four.txt"
+    path.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-PER\n", encoding="utf-8")
+    by_default = read_conll(path)
+    by_index = read_conll(path, columns={0: "text", 3: "ner"})
+    assert by_index == by_default
+    assert by_index[1].tags == ("B-PER",)
+    chunks = read_conll(path, columns=ColumnSpec({0: "text", 2: "ner"}))
+    assert chunks[0].tags == ("B-NP", "B-VP")
+    with pytest.raises(DataError, match="names no ner column"):
+        read_conll(path, columns={0: "text", 3: "tag"})
+
+
+def test_column_spec_bad_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text("EU NNP B-ORG\nrejects VBZ O\n\nPeter I-PER\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        read_conll(path, columns={0: "text", 2: "ner"})
+    assert str(caught.value).startswith(f"error: {path}:4: the line has 2 columns but line 1 has 3")
+    with pytest.raises(DataError, match=f"{path}:1: no tag column 5"):
+        read_conll(path, columns={0: "text", 5: "ner"})
+
+
+def test_read_columns_keeps_rows_and_comments(tmp_path: Path) -> None:
+    from xner.data.columns import ColumnSpec, read_columns
+
+    path = tmp_path / "review.conll"
+    path.write_text("# header\n\n# id = a\nNew York\tB-LOC\t?\n#\tO\n\n", encoding="utf-8")
+    spec = ColumnSpec({0: "text"}, min_width=1, same_width=False, tabs_only=True, comments=True,
+                      keep_rows=True)
+    header, sentence = read_columns(path, spec)
+    assert len(header) == 0 and header.comments == [(1, "# header")]
+    assert sentence.columns["text"] == ["New York", "#"]  # a '#' line with a tab is a token
+    assert sentence.comments == [(3, "# id = a")]
+    assert [(r.line, r.fields) for r in sentence.rows] == [(4, ["New York", "B-LOC", "?"]), (5, ["#", "O"])]

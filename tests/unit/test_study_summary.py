@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from seqeval.metrics import f1_score
 
 from xner.study.summary import f1_from_counts, paired_bootstrap, sentence_counts
@@ -41,3 +42,14 @@ def test_bootstrap_p_values() -> None:
     other = sentence_counts(gold, _noisy(gold, 0.05, rng))
     p = paired_bootstrap([c_good, c_good], [other, other], samples=500)
     assert p > 0.05 and p == paired_bootstrap([c_good, c_good], [other, other], samples=500)
+
+
+def test_bootstrap_counts_the_spans_the_metrics_count() -> None:
+    from xner.evaluation.metrics import entity_scores
+
+    gold = [["B-A", "I-A", "O", "B-B"], ["O", "I-A", "I-A"], ["B-C"]]
+    pred = [["B-A", "I-A", "O", "I-B"], ["B-A", "I-A", "O"], ["O"]]
+    totals = sentence_counts(gold, pred).sum(axis=0)
+    scores = entity_scores(gold, pred)
+    assert tuple(totals) == (scores.n_correct, scores.n_pred, scores.n_gold) == (2, 3, 4)
+    assert f1_from_counts(sentence_counts(gold, pred)) == pytest.approx(scores.f1)

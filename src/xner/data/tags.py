@@ -160,7 +160,7 @@ def iob2_tags(spans: Iterable[tuple[str, int, int]], length: int) -> list[str]:
     return tags
 
 
-def _violations(tags: Sequence[str], table: Scheme) -> Iterator[SchemeViolation]:
+def violations(tags: Sequence[str], table: Scheme) -> Iterator[SchemeViolation]:
     """Every place where well-spelled ``tags`` break the scheme, in order."""
     name = table.name.upper()
     for index, prefix, typ, begins in _walk(tags, table):
@@ -183,7 +183,7 @@ def first_violation(tags: Sequence[str], scheme: Scheme | str = IOB2) -> SchemeV
     >>> first_violation(["B-A", "I-B"]).message.split(":")[0]
     'I-B follows B-A'
     """
-    return next(_violations(tags, get_scheme(scheme)), None)
+    return next(violations(tags, get_scheme(scheme)), None)
 
 
 def is_valid_iob2(tags: Sequence[str]) -> bool:
@@ -208,7 +208,7 @@ def to_iob2(tags: Sequence[str], scheme: Scheme | str, repair: bool = False) -> 
     """
     table = get_scheme(scheme)
     repaired = 0
-    for violation in _violations(tags, table):
+    for violation in violations(tags, table):
         if not (repair and violation.repairable):
             raise violation
         repaired += 1  # the walk already reads a stray inside tag as a start: it becomes B-

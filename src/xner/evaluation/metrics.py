@@ -2,10 +2,10 @@
 
 The headline is seqeval's default mode (conlleval-compatible: an ``I-`` after ``O`` or after
 another type starts an entity), micro-averaged, as the CrossNER paper reports. Strict IOB2
-mode (only ``B-`` starts an entity) is reported beside it. ``entity_f1``, called every epoch,
-uses a single-pass chunker that reproduces seqeval's default mode for IOB2 tags (checked
-against seqeval's own chunker in the tests). Tags must be IOB2-shaped (``O``, ``B-x``, ``I-x``):
-xner converts every other scheme on read.
+mode (only ``B-`` starts an entity) is reported beside it. Entity counts, ``entity_f1`` (called
+every epoch) and the study's bootstrap take their spans from ``xner.data.tags.entity_spans``,
+which reads IOB2 as seqeval's default mode does (checked against seqeval's own chunker in the
+tests). Tags must be IOB2-shaped (``O``, ``B-x``, ``I-x``): xner converts every other scheme on read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import Any
 
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
+
+from xner.data.tags import IOB2 as IOB2_TAGS
+from xner.data.tags import entity_spans, tag_problem
 
 Tags = Sequence[Sequence[str]]
 # (type, sentence index, first token, last token), last inclusive like seqeval.
@@ -63,31 +66,16 @@ def check_tags(gold: Tags, pred: Tags) -> None:
             raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
     for side, tags in (("gold", gold), ("predicted", pred)):
         # Check each distinct tag once (fast); find the sentence only when one is bad.
-        bad = {t for t in set(chain.from_iterable(tags)) if not _is_iob2_tag(t)}
+        bad = {t for t in set(chain.from_iterable(tags)) if tag_problem(t, IOB2_TAGS) is not None}
         if bad:
             i, tag = next((i, t) for i, seq in enumerate(tags) for t in seq if t in bad)
             raise ValueError(f"sentence {i}: {side} tag {tag!r} is not IOB2 (O, B-TYPE or I-TYPE)")
 
 
-def _is_iob2_tag(tag: str) -> bool:
-    return tag == "O" or (len(tag) > 2 and tag[1] == "-" and tag[0] in "BI")
-
-
 def extract_entities(tags: Tags) -> list[Entity]:
     """Entities of IOB2 tags as seqeval's default mode reads them, sentence by sentence."""
-    out: list[Entity] = []
-    for sent_idx, seq in enumerate(tags):
-        start, cur = -1, ""
-        for i, tag in enumerate(seq):
-            # Continue only on I- of the same type; B-, O, or a type change close the chunk.
-            if tag[0] == "I" and cur == tag[2:]:
-                continue
-            if cur:
-                out.append((cur, sent_idx, start, i - 1))
-            start, cur = (i, tag[2:]) if tag != "O" else (-1, "")
-        if cur:
-            out.append((cur, sent_idx, start, len(seq) - 1))
-    return out
+    return [(kind, sent_idx, start, end - 1)
+            for sent_idx, seq in enumerate(tags) for kind, start, end in entity_spans(seq)]
 
 
 def _prf(correct: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:

@@ -21,52 +21,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xner.atomic import write_json, write_text
+from xner.data.columns import TEXT, ColumnSpec, Row, read_columns, read_utf8_text
 from xner.data.corpus import Sentence
+from xner.data.tags import IOB2, repair_iob2, violations
 from xner.errors import DataError
 from xner.models.base import Tagger
+from xner.selection import labelstudio
+from xner.selection.review import Reviewed, ReviewItem
 from xner.selection.uncertainty import DEFAULT_THRESHOLD, entropies, rank_by_uncertainty, sentence_score
+
+__all__ = ["ReviewItem", "Reviewed", "export_for_review", "import_reviewed", "read_review_file", "review_items"]
 
 REVIEW_FILE = "review.conll"
 TASKS_FILE = "tasks.json"
 CONFIG_FILE = "label_config.xml"
 MANIFEST_FILE = "manifest.json"
 CERTAIN, UNCERTAIN = "_", "?"
+# Review lines are tab-separated (tokens may hold spaces); '#' lines without a tab are comments
+# (so the token '#', which CrossNER has, stays a token); the fields are checked here.
+_REVIEW_COLUMNS = ColumnSpec({0: TEXT}, min_width=1, same_width=False, tabs_only=True, comments=True,
+                             keep_rows=True)
 
 
 def sentence_id(sentence: Sentence) -> str:
     """``domain/file/line``: where the sentence's first token is (file by base name)."""
     return f"{sentence.domain or '-'}/{Path(sentence.file).name or '-'}/{sentence.line}"
-
-
-@dataclass
-class ReviewItem:
-    """One sentence selected for review, with the model's labels and token entropies."""
-
-    sid: str
-    tokens: list[str]
-    tags: list[str]
-    entropy: list[float]
-    uncertain: list[bool]
-    score: float
-
-
-@dataclass
-class Reviewed:
-    """One sentence as people returned it, and where it came from (for error messages)."""
-
-    sid: str
-    tokens: list[str]
-    tags: list[str]
-    path: str
-    line: int | None = None  # of the ``# id`` line (CoNLL) or None (Label Studio)
-    token_lines: list[int] | None = None
-    context: str = ""  # message prefix, e.g. "task 3: "
-
-    def fail(self, message: str, token: int | None = None) -> DataError:
-        line = self.line
-        if token is not None and self.token_lines and 0 <= token < len(self.token_lines):
-            line = self.token_lines[token]
-        return DataError(self.context + message, self.path, line)
 
 
 @dataclass
@@ -94,17 +73,6 @@ def review_items(tagger: Tagger, sentences: Sequence[Sentence], threshold: float
     return items if budget is None else items[:budget]
 
 
-def repair_iob2(tags: Sequence[str]) -> list[str]:
-    """A model may output a stray I-X (after O or another type); start the entity with B-X
-    instead (conlleval's reading), so an unchanged review file imports cleanly."""
-    out: list[str] = []
-    for tag in tags:
-        if tag.startswith("I-") and (not out or out[-1][2:] != tag[2:] or out[-1] == "O"):
-            tag = "B-" + tag[2:]
-        out.append(tag)
-    return out
-
-
 def format_review(items: Sequence[ReviewItem], labels: Sequence[str], threshold: float) -> str:
     out = ["# xner review file: edit the label column (2nd) only; '?' marks uncertain tokens",
            "# labels = " + " ".join(labels), f"# threshold = {threshold}", ""]
@@ -120,8 +88,6 @@ def export_for_review(tagger: Tagger, sentences: Sequence[Sentence], out_dir: Pa
                       threshold: float = DEFAULT_THRESHOLD, budget: int | None = None, how: str = "max",
                       base: float | None = None, meta: dict[str, object] | None = None) -> ExportSummary:
     """Write review.conll, tasks.json, label_config.xml and manifest.json into ``out_dir``."""
-    from xner.selection import labelstudio
-
     items = review_items(tagger, sentences, threshold, budget, how, base)
     labels = list(tagger.labels.tags)
     out = Path(out_dir)
@@ -138,60 +104,58 @@ def export_for_review(tagger: Tagger, sentences: Sequence[Sentence], out_dir: Pa
 
 def read_review_file(path: Path) -> tuple[list[Reviewed], list[str] | None]:
     """Parse an edited review file into sentences; returns them and the ``# labels`` header."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read review file ({err.__class__.__name__})", path) from err
+    path = Path(path)
+    blocks = read_columns(path, _REVIEW_COLUMNS, read_utf8_text(path, "review file", allow_empty=True))
     items: list[Reviewed] = []
     labels: list[str] | None = None
-    current: Reviewed | None = None
-    for number, raw in enumerate(lines, start=1):
-        text = raw.rstrip("\r")
-        if not text.strip():
-            current = None
-        elif text.startswith("#") and "\t" not in text:
-            # Comments never hold a tab (see format_review) and token lines always do, so the
-            # token '#' (CrossNER has it) stays a token.
+    for block in blocks:
+        first_token = block.rows[0].line if block.rows else None
+        current: Reviewed | None = None
+        for number, text in block.comments:
             key, _, value = text[1:].partition("=")
             key, value = key.strip(), value.strip()
-            if key == "labels" and not items:
+            if first_token is not None and number > first_token:
+                if key == "id":
+                    raise DataError("'# id' line inside a sentence: add a blank line before it", path, number)
+            elif key == "labels" and not items:
                 labels = value.split()
             elif key == "id":
-                if current is not None and current.tokens:
-                    raise DataError("'# id' line inside a sentence: add a blank line before it", path, number)
                 current = Reviewed(value, [], [], str(path), number, [])
                 items.append(current)
-        else:
-            if current is None:
-                raise DataError("token line without a '# id = ...' line above its sentence", path, number)
-            _add_token(current, text, path, number)
+        if block.rows and current is None:
+            raise DataError("token line without a '# id = ...' line above its sentence", path, first_token)
+        for row in block.rows:
+            assert current is not None
+            _add_token(current, row, path)
     return items, labels
 
 
-def _add_token(item: Reviewed, text: str, path: Path, number: int) -> None:
-    parts = text.split("\t")
-    if len(parts) == 3 and parts[2].strip() in (CERTAIN, UNCERTAIN, ""):
-        parts = parts[:2]
-    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-        raise DataError(f"expected 'token<TAB>label<TAB>?|_', got {len(text.split(chr(9)))} "
-                        f"column(s): {text[:60]!r}", path, number)
-    item.tokens.append(parts[0])
-    item.tags.append(parts[1].strip())
+def _add_token(item: Reviewed, row: Row, path: Path) -> None:
+    fields = row.fields
+    if len(fields) == 3 and fields[2] in (CERTAIN, UNCERTAIN):
+        fields = fields[:2]
+    if len(fields) != 2:
+        raise DataError(f"expected 'token<TAB>label<TAB>?|_', got {len(row.text.split(chr(9)))} "
+                        f"column(s): {row.text[:60]!r}", path, row.line)
+    item.tokens.append(fields[0])
+    item.tags.append(fields[1])
     assert item.token_lines is not None
-    item.token_lines.append(number)
+    item.token_lines.append(row.line)
 
 
 def check_tags(item: Reviewed, labels: set[str]) -> None:
     """Known labels and valid IOB2 spans (an I- tag continues a B-/I- of its own type)."""
-    previous = "O"
-    for i, tag in enumerate(item.tags):
-        if tag not in labels:
-            raise item.fail(f"unknown label {tag!r} for token {item.tokens[i]!r} "
-                            f"(not in the label space: {' '.join(sorted(labels))})", i)
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            raise item.fail(f"broken span: {tag} on token {item.tokens[i]!r} follows {previous}; "
-                            f"an entity starts with B-{tag[2:]}", i)
-        previous = tag
+    unknown = next((i for i, tag in enumerate(item.tags) if tag not in labels), len(item.tags))
+    # Label errors and broken spans are reported in token order (a label first on a tie).
+    broken = next((v for v in violations(item.tags[:unknown], IOB2) if v.repairable), None)
+    if broken is not None:
+        i, tag = broken.index, item.tags[broken.index]
+        previous = item.tags[i - 1] if i else "O"
+        raise item.fail(f"broken span: {tag} on token {item.tokens[i]!r} follows {previous}; "
+                        f"an entity starts with B-{tag[2:]}", i)
+    if unknown < len(item.tags):
+        raise item.fail(f"unknown label {item.tags[unknown]!r} for token {item.tokens[unknown]!r} "
+                        f"(not in the label space: {' '.join(sorted(labels))})", unknown)
 
 
 @dataclass
@@ -303,8 +267,6 @@ def import_reviewed(path: Path, into: Path, out: Path | None = None) -> ImportSu
     if not path.is_file():
         raise DataError("no such review file", path)
     if path.suffix.lower() == ".json":
-        from xner.selection import labelstudio
-
         items, labels = labelstudio.read_export(path)
     else:
         items, labels = read_review_file(path)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from xner.data.tags import entity_spans, iob2_tags
 from xner.errors import DataError
-from xner.selection.annotate import Reviewed, ReviewItem
+from xner.selection.review import Reviewed, ReviewItem
 
 FROM_NAME, TO_NAME = "label", "text"
 
@@ -30,20 +31,6 @@ def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
     return offsets
 
 
-def tag_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Entities as (first token, last token + 1, type); a stray I- starts an entity (conlleval)."""
-    spans: list[tuple[int, int, str]] = []
-    for i, tag in enumerate(tags):
-        if tag == "O":
-            continue
-        kind = tag[2:]
-        if tag.startswith("B-") or not spans or spans[-1][1] != i or spans[-1][2] != kind:
-            spans.append((i, i + 1, kind))
-        else:
-            spans[-1] = (spans[-1][0], i + 1, kind)
-    return spans
-
-
 def make_task(item: ReviewItem, labels: Sequence[str]) -> dict[str, Any]:
     offsets = token_offsets(item.tokens)
     text = " ".join(item.tokens)
@@ -55,7 +42,7 @@ def make_task(item: ReviewItem, labels: Sequence[str]) -> dict[str, Any]:
         "id": f"p{k}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
         "value": {"start": offsets[a][0], "end": offsets[b - 1][1],
                   "text": text[offsets[a][0]:offsets[b - 1][1]], "labels": [kind]},
-    } for k, (a, b, kind) in enumerate(tag_spans(item.tags))]
+    } for k, (kind, a, b) in enumerate(entity_spans(item.tags))]
     return {
         "data": {"text": text, "sid": item.sid, "tokens": list(item.tokens), "labels": list(labels),
                  "uncertain": uncertain, "uncertain_text": f"Uncertain: {shown}"},
@@ -110,7 +97,8 @@ def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> lis
     offsets = token_offsets(item.tokens)
     starts = {s: i for i, (s, _) in enumerate(offsets)}
     ends = {e: i for i, (_, e) in enumerate(offsets)}
-    tags = ["O"] * len(item.tokens)
+    spans: list[tuple[str, int, int]] = []
+    taken = [False] * len(item.tokens)
     for region in result:
         if not isinstance(region, dict) or region.get("type") != "labels":
             continue  # relations, comments and other controls carry no entity labels
@@ -128,10 +116,11 @@ def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> lis
         if first is None or last is None or last < first:
             shown = " ".join(item.tokens)[start:end] if 0 <= start < end else ""
             raise item.fail(f"span {start}-{end} {shown!r} is not on token boundaries")
-        if any(t != "O" for t in tags[first:last + 1]):
+        if any(taken[first:last + 1]):
             raise item.fail(f"spans overlap at token {item.tokens[first]!r} (offset {start})")
-        tags[first:last + 1] = ["B-" + kind] + ["I-" + kind] * (last - first)
-    return tags
+        taken[first:last + 1] = [True] * (last - first + 1)
+        spans.append((kind, first, last + 1))
+    return iob2_tags(spans, len(item.tokens))
 
 
 def _reviewed(task: Any, number: int, path: Path) -> tuple[Reviewed, list[str] | None]:

@@ -1,4 +1,4 @@
-"""Tag schemes: spelling, detection, conversion to IOB2, repair, entity spans."""
+"""xner.data.tags: spelling, detection, conversion to IOB2, repair, entity spans of every scheme."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xner.data.tags import (
+    BIOES,
+    IOB1,
+    IOB2,
     SchemeViolation,
     check_scheme_name,
     detect_scheme,
     entity_spans,
+    first_violation,
+    get_scheme,
+    iob2_tags,
     is_valid_iob2,
     repair_iob2,
     tag_problem,
@@ -168,3 +174,47 @@ def test_repair_always_gives_valid_iob2(tags: list[str]) -> None:
     fixed = repair_iob2(tags)
     assert is_valid_iob2(fixed)
     assert [t[2:] for t in fixed] == [t[2:] for t in tags]
+
+
+# ----------------------------------------------------------------------------- tags.py: schemes as data
+
+@pytest.mark.parametrize(("scheme", "tags", "spans"), [
+    (IOB2, ["B-A", "I-A", "B-A", "O", "I-B", "I-C"], [("A", 0, 2), ("A", 2, 3), ("B", 4, 5), ("C", 5, 6)]),
+    (IOB1, ["I-A", "I-A", "B-A", "O", "I-B", "B-B"], [("A", 0, 2), ("A", 2, 3), ("B", 4, 5), ("B", 5, 6)]),
+    (BIOES, ["S-A", "B-B", "I-B", "E-B", "E-B", "O", "B-C"], [("A", 0, 1), ("B", 1, 4), ("B", 4, 5), ("C", 6, 7)]),
+    (BIOES, ["S-A", "I-A", "B-A", "E-A"], [("A", 0, 1), ("A", 1, 2), ("A", 2, 4)]),
+])
+def test_each_scheme_gives_its_spans(scheme, tags: list[str], spans: list[tuple[str, int, int]]) -> None:
+    assert entity_spans(tags, scheme) == spans
+    assert entity_spans(tags, scheme.name) == spans  # by name too
+
+
+@pytest.mark.parametrize("scheme", ["iob1", "bioes"])
+def test_conversion_keeps_the_spans(scheme: str) -> None:
+    tags = {"iob1": ["I-A", "B-A", "O", "I-B", "I-B"], "bioes": ["S-A", "B-B", "I-B", "E-B", "O", "S-B"]}[scheme]
+    converted, repaired = to_iob2(tags, scheme)
+    assert repaired == 0
+    assert entity_spans(converted) == entity_spans(tags, scheme)
+    assert iob2_tags(entity_spans(converted), len(tags)) == converted
+
+
+def test_bioes_inside_after_a_closed_entity_is_a_violation() -> None:
+    # E- and S- close their entity (as conlleval reads them), so an I- after them starts one.
+    violation = first_violation(["S-A", "I-A"], BIOES)
+    assert violation is not None and violation.index == 1 and violation.repairable
+    assert to_iob2(["S-A", "I-A"], "bioes", repair=True) == (["B-A", "B-A"], 1)
+
+
+def test_scheme_validation_errors() -> None:
+    assert tag_problem("S-A", IOB2) == "tag 'S-A' is not an IOB2 tag (O, B-TYPE or I-TYPE)"
+    assert tag_problem("S-A", BIOES) is None
+    assert tag_problem("B_A", BIOES).startswith("malformed tag 'B_A'")
+    assert first_violation(["B-A", "E-A"], "iob2").repairable is False
+    assert first_violation(["I-A"], IOB1) is None  # IOB1 starts entities with I-
+    with pytest.raises(DataError, match="unknown tag scheme 'bilou'"):
+        get_scheme("bilou")
+
+
+def test_repair_keeps_a_repaired_entity_whole() -> None:
+    assert repair_iob2(["O", "I-A", "I-A", "I-B", "B-B", "I-B"]) == ["O", "B-A", "I-A", "B-B", "B-B", "I-B"]
+    assert repair_iob2(["B-A", "I-A"]) == ["B-A", "I-A"]
