@@ -57,9 +57,9 @@ def load_tagger(directory: Path) -> Tagger:
 
 def token_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     """``(type, first, last)`` token spans (last inclusive) of IOB2 tags, read as conlleval does."""
-    from xner.evaluation.metrics import extract_entities
+    from xner.data.tags import entity_spans
 
-    return [(typ, start, end) for typ, _, start, end in extract_entities([list(tags)])]
+    return [(typ, start, end - 1) for typ, start, end in entity_spans(tags)]
 
 
 class Model:
