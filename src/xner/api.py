@@ -16,9 +16,10 @@ from typing import Any
 from xner.data.corpus import SPLITS, Sentence
 from xner.errors import ConfigError, DataError, ModelError
 from xner.models.base import Tagger
+from xner.models.modeldir import LABEL_MAP, META, read_label_map
 from xner.text import TokenSpan, split_text
 
-LABEL_MAP_FILE = "label_map.json"  # written beside a normalised model by `xner train`
+LABEL_MAP_FILE = LABEL_MAP  # label_map.json: the label map a normalised model was trained with
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,8 @@ class Analysis:
 
 
 def load_tagger(directory: Path) -> Tagger:
-    """The checkpoint loader, imported late so that ``import xner.api`` stays light."""
-    from xner.training.checkpoint import load_tagger as _load
+    """The model-folder loader, imported late so that ``import xner.api`` stays light."""
+    from xner.models.modeldir import load_tagger as _load
 
     return _load(directory)
 
@@ -65,10 +66,11 @@ def token_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
 class Model:
     """A trained tagger plus what is needed to use it on text."""
 
-    def __init__(self, tagger: Tagger, directory: Path, label_mode: str | None) -> None:
+    def __init__(self, tagger: Tagger, directory: Path, label_mode: str | None, label_map: Any = None) -> None:
         self.tagger = tagger
         self.directory = directory
         self.label_mode = label_mode
+        self.label_map = label_map  # the LabelMap of a normalised model, from its folder
 
     @property
     def labels(self) -> list[str]:
@@ -134,7 +136,7 @@ def _entities(text: str, sentence: list[TokenSpan], tags: list[str],
 
 def _read_meta(directory: Path, key: str) -> Any:
     try:
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((directory / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return meta.get(key) if isinstance(meta, dict) else None
@@ -161,7 +163,8 @@ def load_model(directory: str | Path, quantize: bool = False) -> Model:
     if quantize:
         _quantize(tagger, path)
     label_mode = getattr(tagger, "label_mode", None) or _read_meta(path, "label_mode")
-    return Model(tagger, path, label_mode)
+    label_map = getattr(tagger, "label_map", None) or read_label_map(path)
+    return Model(tagger, path, label_mode, label_map)
 
 
 def _quantize(tagger: Tagger, path: Path) -> None:
@@ -175,16 +178,9 @@ def _quantize(tagger: Tagger, path: Path) -> None:
 
 
 def model_label_map(model: Model) -> Any:
-    """The label map a normalised model was trained with (None: the shipped map)."""
-    file = model.directory / LABEL_MAP_FILE
-    if not file.is_file():
-        return None
-    from xner.labels.normalise import LabelMap
-
-    try:
-        return LabelMap.from_json(json.loads(file.read_text(encoding="utf-8")), source=str(file))
-    except ValueError as err:
-        raise ModelError(f"bad label map: {err}", file) from None
+    """The label map a normalised model was trained with, saved in its folder (None: an old model
+    or a raw one; evaluation then falls back to the shipped map)."""
+    return model.label_map if model.label_map is not None else read_label_map(model.directory)
 
 
 def evaluate_model(

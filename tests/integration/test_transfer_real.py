@@ -11,7 +11,7 @@ from xner.api import evaluate_model, load_model
 from xner.data.conll import load_domain, read_conll
 from xner.data.corpus import Domain
 from xner.models.base import TrainConfig
-from xner.training.checkpoint import load_tagger
+from xner.models.modeldir import load_tagger
 from xner.transfer.pretrain_finetune import finetune, pretrain_source, train_target
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "crossner"

@@ -1,7 +1,8 @@
 """A small, fast fake Tagger (models/base.py protocol) for the transfer tests.
 
 It "learns" the most frequent tag of each lower-cased word, keeps a vocabulary and a label
-space like a real tagger, refuses an ``adapt`` that would move old label ids, and saves to JSON.
+space like a real tagger, refuses an ``adapt`` that would move old label ids, and saves its
+state as JSON through the real model-folder writer (``xner.models.modeldir``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xner.atomic import write_json
 from xner.data.corpus import Sentence
 from xner.labels.space import LabelSpace
 from xner.models.base import EpochLog, FitResult, ProgressFn, TrainConfig
+from xner.models.modeldir import read_label_map, save_model
 
 
 class FakeTagger:
@@ -33,6 +35,7 @@ class FakeTagger:
         self.config = config or {}
         self.seed = seed
         self.label_mode: str | None = None
+        self.label_map: Any = None
 
     @classmethod
     def create(cls, train: Sequence[Sentence], labels: LabelSpace,
@@ -90,9 +93,11 @@ class FakeTagger:
         self.labels = labels.copy()
 
     def save(self, directory: Path) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        write_json(Path(directory) / "meta.json", {
-            "backbone": "fake", "labels": self.labels.to_json(), "label_mode": self.label_mode,
+        save_model(directory, self)
+
+    def write_state(self, folder: Path) -> None:
+        write_json(Path(folder) / "meta.json", {
+            "xner_version": "fake", "backbone": "fake", "labels": self.labels.to_json(), "label_mode": self.label_mode,
             "vocab": self.vocab, "counts": self.counts, "config": self.config, "seed": self.seed,
         })
 
@@ -101,6 +106,7 @@ class FakeTagger:
         meta = json.loads((Path(directory) / "meta.json").read_text())
         tagger = cls(LabelSpace.from_json(meta["labels"]), meta["vocab"], meta["counts"], meta["config"], meta["seed"])
         tagger.label_mode = meta["label_mode"]
+        tagger.label_map = read_label_map(directory)
         return tagger
 
 

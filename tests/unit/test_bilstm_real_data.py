@@ -11,7 +11,7 @@ from xner.data.conll import read_conll
 from xner.labels.space import LabelSpace
 from xner.models.base import TrainConfig
 from xner.models.bilstm_crf import BiLSTMConfig, BiLSTMCRFTagger
-from xner.training.checkpoint import load_tagger
+from xner.models.modeldir import load_tagger
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared/data/crossner"
 SMALL = BiLSTMConfig(word_dim=32, char_filters=16, hidden=32)

@@ -11,7 +11,7 @@ import torch
 
 from xner.errors import ModelError
 from xner.models.bilstm_crf import BiLSTMCRFTagger
-from xner.training.checkpoint import (
+from xner.models.modeldir import (
     META,
     WEIGHTS,
     load_checkpoint,

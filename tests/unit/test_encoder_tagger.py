@@ -17,7 +17,7 @@ from xner.errors import ConfigError, ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import Tagger, TrainConfig
 from xner.models.encoder import EncoderConfig, EncoderTagger, default_encoder_path, recommended_train_config
-from xner.training.checkpoint import load_tagger
+from xner.models.modeldir import load_tagger
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 NAMES = ["alice", "bob", "carol"]

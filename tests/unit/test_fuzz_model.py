@@ -18,7 +18,7 @@ from _tiny_models import shared_models
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xner.training.checkpoint import load_tagger
+from xner.models.modeldir import load_tagger
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from _fuzz import check_outcome
 from _tiny_models import shared_models
 
 import xner.api as api
-from xner.training.checkpoint import load_tagger
+from xner.models.modeldir import load_tagger
 
 PICKLE_NAMES = ("pytorch_model.bin", "model.pkl", "training_args.bin", "optimizer.pt")
 

@@ -31,7 +31,6 @@ def _sentences() -> list[Sentence]:
             Sentence(("Zürich",), ("B-location",), domain="toy")]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: only the CLI writes label_map.json")
 def test_a_model_saved_outside_the_cli_is_evaluated_with_its_own_label_map(tmp_path: Path) -> None:
     # The study (keep_models) and the Python API save with ``tagger.save``, not the CLI's writer.
     tagger, _ = train_target("dft", None, _sentences(), _sentences(), TrainConfig(epochs=1, batch_size=2),
@@ -44,7 +43,6 @@ def test_a_model_saved_outside_the_cli_is_evaluated_with_its_own_label_map(tmp_p
     assert api.model_label_map(model).to_json() == CUSTOM.to_json()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: only the CLI writes label_map.json")
 def test_a_ptf_model_and_its_cached_source_model_keep_the_custom_map(tmp_path: Path) -> None:
     source = Domain("src", train=_sentences(), dev=_sentences())
     tagger, _ = train_target("ptf", source, _sentences(), _sentences(), TrainConfig(epochs=1, batch_size=2),
@@ -57,8 +55,7 @@ def test_a_ptf_model_and_its_cached_source_model_keep_the_custom_map(tmp_path: P
     assert gold[0].tags == ("B-ORG", "O", "B-ORG")
 
 
-@pytest.mark.parametrize("mode", ["raw", pytest.param("normalised", marks=pytest.mark.xfail(
-    strict=True, reason="issue 23: only the CLI writes label_map.json"))])
+@pytest.mark.parametrize("mode", ["raw", "normalised"])
 def test_label_map_file_only_for_normalised_models(tmp_path: Path, mode: str) -> None:
     tagger, _ = train_target("dft", None, _sentences(), _sentences(), TrainConfig(epochs=1, batch_size=2),
                              model_config=TINY_BILSTM, label_mode=mode, label_map=CUSTOM)

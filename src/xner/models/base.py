@@ -121,7 +121,12 @@ class Tagger(Protocol):
         ...
 
     def save(self, directory: Path) -> None:
-        """Weights as safetensors + metadata as JSON, written atomically."""
+        """The whole model folder, written atomically: ``xner.models.modeldir.save_model``."""
+        ...
+
+    def write_state(self, folder: Path) -> None:
+        """Weights and meta.json (``modeldir.write_checkpoint``) plus any files of the backbone's
+        own into the new, empty ``folder``; ``modeldir.save_model`` writes the rest."""
         ...
 
 

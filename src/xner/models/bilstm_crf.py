@@ -12,11 +12,13 @@ import torch
 from xner import __version__
 from xner.data.corpus import Sentence
 from xner.errors import DataError, ModelError
+from xner.labels.normalise import LabelMap
 from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
 from xner.models.bilstm_batch import Batch, Encoded
 from xner.models.bilstm_net import BiLSTMConfig, BiLSTMNet
+from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
 from xner.models.vocab import UNK_ID, Vocabularies
 
 __all__ = ["BiLSTMCRFTagger", "BiLSTMConfig"]
@@ -42,6 +44,7 @@ class BiLSTMCRFTagger:
         self.labels = labels.copy()
         self.seed = seed
         self.label_mode: str | None = None
+        self.label_map: LabelMap | None = None  # the map of normalised labels, saved with the model
         self.unk_replace = 0.0  # set from TrainConfig by ``configure_training``
         with torch.random.fork_rng():  # seeded init without disturbing the caller's RNG
             torch.manual_seed(seed)
@@ -88,7 +91,7 @@ class BiLSTMCRFTagger:
         if train:
             order = [keep[i] for i in rng.permutation(len(keep))]
             pool = batch_size * _POOL_BATCHES
-            groups = []
+            groups: list[list[int]] = []
             for start in range(0, len(order), pool):
                 chunk = sorted(order[start:start + pool], key=lambda i: -len(sentences[i]))
                 groups.extend(chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size))
@@ -185,8 +188,11 @@ class BiLSTMCRFTagger:
 
     # ------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
-        from xner.training.checkpoint import save_checkpoint
+        """The whole model folder (see ``xner.models.modeldir``), written atomically."""
+        save_model(directory, self)
 
+    def write_state(self, folder: Path) -> None:
+        """Weights and meta.json into ``folder``."""
         meta = {
             "xner_version": __version__,
             "backbone": BACKBONE,
@@ -196,12 +202,11 @@ class BiLSTMCRFTagger:
             "vocab": self.vocab.to_json(),
             "seed": self.seed,
         }
-        save_checkpoint(directory, dict(self.net.state_dict()), meta)
+        write_checkpoint(folder, dict(self.net.state_dict()), meta)
 
     @classmethod
     def load(cls, directory: Path) -> BiLSTMCRFTagger:
-        from xner.training.checkpoint import load_checkpoint, load_state
-
+        """Weights and meta of a saved tagger (``modeldir.load_tagger`` adds its label map)."""
         tensors, meta = load_checkpoint(directory)
         path = Path(directory) / "meta.json"
         if meta["backbone"] != BACKBONE:

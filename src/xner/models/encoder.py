@@ -14,22 +14,23 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from xner import __version__
-from xner.atomic import atomic_dir
 from xner.data.corpus import Sentence
 from xner.errors import ConfigError, DataError, ModelError
+from xner.labels.normalise import LabelMap
+from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
 from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
-from xner.labels.origins import inside_conflicts
 from xner.models.crf import CRF, copy_label_rows
+from xner.models.encoder_config import EncoderConfig
 from xner.models.encoder_files import (  # re-exported: callers import them from here
     DEFAULT_ENCODER,
     ENCODER_SUBDIR,
@@ -39,6 +40,8 @@ from xner.models.encoder_files import (  # re-exported: callers import them from
     resolve_encoder,
     save_encoder_files,
 )
+from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
+from xner.models.registry import train_defaults
 from xner.models.subwords import CASING_CLASSES, Batch, Encoded, collate, encode
 
 __all__ = ["DEFAULT_ENCODER", "ENCODER_SUBDIR", "EncoderConfig", "EncoderNet", "EncoderTagger",
@@ -46,37 +49,10 @@ __all__ = ["DEFAULT_ENCODER", "ENCODER_SUBDIR", "EncoderConfig", "EncoderNet", "
            "recommended_train_config", "resolve_encoder"]
 
 
-class EncoderConfig(BaseModel):
-    """How the encoder tagger is built. Frozen: it is hashed into a run's identity."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    encoder: str = Field(DEFAULT_ENCODER, description="local folder or Hugging Face name (cached)")
-    # crf 74.73 vs softmax 73.50 test F1 on the same check (one seed: a hint, not proof).
-    head: Literal["softmax", "crf"] = "crf"
-    max_length: int = Field(256, ge=8, description="subwords per window, [CLS] and [SEP] included")
-    window_overlap: int = Field(64, ge=0, description="subwords shared by neighbouring windows")
-    # The encoder is uncased; dropping this cost 2.9 test F1 on the same check.
-    casing_dim: int = Field(16, ge=0, description="casing embedding size; 0 = no casing feature")
-    dropout: float = Field(0.1, ge=0, lt=1)
-    # x20 beat x1 by 9.8 test F1 on a 600-sentence conll2003 check (bench/encoder_bench.py --ablation).
-    head_lr_multiplier: float = Field(
-        20.0, gt=0, description="head (linear, casing, CRF) learning rate / TrainConfig.lr (Adam)")
-    predict_batch_size: int = Field(32, ge=1)
-
-    @model_validator(mode="after")
-    def _overlap_fits(self) -> EncoderConfig:
-        if self.window_overlap >= self.max_length - 2:
-            raise ValueError("window_overlap must be smaller than max_length - 2")
-        return self
-
-
 def recommended_train_config(**overrides: Any) -> TrainConfig:
-    """Fine-tuning settings that suit a pre-trained encoder (TrainConfig's defaults suit the BiLSTM)."""
-    values: dict[str, Any] = {"epochs": 10, "batch_size": 16, "optimizer": "adamw", "lr": 5e-5,
-                              "weight_decay": 0.01, "clip": 1.0, "patience": 3, "unk_replace": 0.0}
-    values.update(overrides)
-    return TrainConfig(**values)
+    """Fine-tuning settings that suit a pre-trained encoder (TrainConfig's defaults suit the BiLSTM):
+    the registry's encoder defaults, then ``overrides``."""
+    return TrainConfig(**{**train_defaults("encoder", "target"), **overrides})
 
 
 class EncoderNet(nn.Module):
@@ -85,7 +61,8 @@ class EncoderNet(nn.Module):
     def __init__(self, encoder: nn.Module, num_labels: int, config: EncoderConfig) -> None:
         super().__init__()
         self.encoder = encoder
-        hidden = int(encoder.config.hidden_size)
+        encoder_config: Any = encoder.config  # a transformers PretrainedConfig
+        hidden = int(encoder_config.hidden_size)
         self.casing = nn.Embedding(CASING_CLASSES, config.casing_dim, padding_idx=0) if config.casing_dim else None
         self.dropout = nn.Dropout(config.dropout)
         self.proj = nn.Linear(hidden + config.casing_dim, num_labels)
@@ -150,6 +127,7 @@ class EncoderTagger:
         self.labels = labels
         self.config = config
         self.label_mode = label_mode
+        self.label_map: LabelMap | None = None  # the map of normalised labels, saved with the model
         self._fast: nn.Module | None = None  # the int8 copy used for prediction after quantize()
         limits = [config.max_length, int(getattr(net.encoder.config, "max_position_embeddings", 512))]
         model_max = getattr(tokenizer, "model_max_length", None)
@@ -327,21 +305,21 @@ class EncoderTagger:
 
     # --------------------------------------------------------------- save/load
     def save(self, directory: Path) -> None:
-        """safetensors weights + meta.json, plus tokenizer and encoder config in ``encoder/``."""
-        from xner.training.checkpoint import save_checkpoint
+        """The whole model folder (see ``xner.models.modeldir``), written atomically."""
+        save_model(directory, self)
 
+    def write_state(self, folder: Path) -> None:
+        """safetensors weights + meta.json, plus tokenizer and encoder config in ``encoder/``."""
         tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         meta = {"xner_version": __version__, "backbone": self.backbone, "config": self.config.model_dump(mode="json"),
                 "labels": self.labels.to_json(), "label_mode": self.label_mode, "seed": self.seed}
-        with atomic_dir(directory) as tmp:
-            save_checkpoint(tmp, tensors, meta)
-            save_encoder_files(tmp, self.tokenizer, self.net.encoder)
+        write_checkpoint(folder, tensors, meta)
+        save_encoder_files(folder, self.tokenizer, self.net.encoder)
 
     @classmethod
     def load(cls, directory: Path) -> EncoderTagger:
-        """Rebuild a saved tagger from ``directory`` alone, offline."""
-        from xner.training.checkpoint import load_checkpoint, load_state
-
+        """Rebuild a saved tagger from ``directory`` alone, offline (``modeldir.load_tagger``
+        adds its label map)."""
         directory = Path(directory)
         tensors, meta = load_checkpoint(directory)
         if meta.get("backbone") != cls.backbone:

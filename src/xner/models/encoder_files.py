@@ -18,8 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported:
 from torch import nn
 
 from xner.errors import ModelError
+from xner.models.encoder_config import DEFAULT_ENCODER
 
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 # Names that mean the packaged copy of the default encoder (no hub, no cache needed).
 _PACKAGED_NAMES = {DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"}
 ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encoder's config.json
@@ -145,4 +145,4 @@ def save_encoder_files(folder: Path, tokenizer: Any, encoder: nn.Module) -> None
     model loads offline without the original encoder (its weights are in the checkpoint)."""
     target = Path(folder) / ENCODER_SUBDIR
     tokenizer.save_pretrained(str(target))
-    encoder.config.save_pretrained(str(target))  # type: ignore[union-attr]
+    encoder.config.save_pretrained(str(target))  # type: ignore[union-attr,operator]

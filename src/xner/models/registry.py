@@ -76,7 +76,10 @@ BACKBONES: dict[str, Backbone] = {
                            target_train={"epochs": 60, "patience": 10, "batch_size": 8},
                            tagger_path="xner.models.bilstm_crf:BiLSTMCRFTagger"),
     "encoder": Backbone("encoder", "xner.models.encoder_config:EncoderConfig",
-                        source_train=dict(_ENCODER_TRAIN), target_train=dict(_ENCODER_TRAIN),
+                        # 3 pre-training epochs and fine-tuning up to 20 epochs with patience 5: the
+                        # settings of the published encoder table (bench/configs/encoder-ptf.toml).
+                        source_train={**_ENCODER_TRAIN, "epochs": 3},
+                        target_train={**_ENCODER_TRAIN, "epochs": 20, "patience": 5},
                         tagger_path="xner.models.encoder:EncoderTagger"),
 }
 

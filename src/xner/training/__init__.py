@@ -1,1 +1,1 @@
-"""Fitting a tagger (epochs, early stopping on dev entity F1) and checkpoints on disk."""
+"""Fitting a tagger: epochs, early stopping on dev entity F1 (``trainer.fit``)."""

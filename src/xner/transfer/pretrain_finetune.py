@@ -8,33 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from xner.atomic import atomic_dir, write_json
+from xner.atomic import write_json
 from xner.data.corpus import Domain, Sentence
 from xner.errors import ConfigError
 from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
 from xner.labels.origins import label_origins, type_domains
 from xner.labels.space import entity_type
 from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
+from xner.models.modeldir import LABEL_MAP, META, TRAIN_LOG, copy_model, load_tagger, read_meta, save_model
 from xner.transfer.hashing import config_hash, sentences_digest
 from xner.transfer.joint import DEFAULT_TARGET_REPEAT, joint_train, train_scratch, union_labels
 
 MODES: tuple[str, ...] = ("ptf", "dft", "jt")
 LABEL_INITS: tuple[str, ...] = ("fresh", "map")  # how PTF starts target-only labels
-_DONE = "pretrain.json"  # written last: its presence marks a complete cache entry
-_TRAIN_LOG = "train_log.jsonl"
-
-
-def load_tagger(directory: Path) -> Tagger:
-    """Checkpoint loader, imported late so this module imports before the backbones exist."""
-    from xner.training.checkpoint import load_tagger as _load
-
-    return _load(directory)
+_DONE = "pretrain.json"  # its presence marks a complete cache entry
 
 
 def default_cache_dir() -> Path:
@@ -43,9 +35,11 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("xner") / "pretrained"
 
 
-def stamp_label_mode(tagger: Tagger, label_mode: str | None) -> None:
-    """Record the label mode on the tagger so ``save`` writes it into meta.json."""
+def stamp_label_mode(tagger: Tagger, label_mode: str | None, label_map: LabelMap | None = None) -> None:
+    """Record the label mode (and, for normalised labels, the label map) on the tagger, so that
+    any ``save`` writes them into its folder and evaluation maps gold tags the same way."""
     tagger.label_mode = label_mode  # type: ignore[attr-defined]
+    tagger.label_map = label_map if label_mode == "normalised" else None  # type: ignore[attr-defined]
 
 
 def pretrain_key(
@@ -117,6 +111,7 @@ def pretrain_source(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final = cache / key
     if (final / _DONE).is_file():
+        _backfill_label_map(final, label_mode, label_map)
         return final
     rename = _renaming([*source.train, *source.dev], [*train, *dev]) if label_mode != "raw" else None
     if rename is not None:
@@ -126,14 +121,21 @@ def pretrain_source(
         raw = pretrain_source(source, backbone, model_config, train_cfg, "raw", None, cache, progress)
         with _locked(cache / f".{key}.lock"):
             if not (final / _DONE).is_file():
-                _copy_renamed(raw, final, label_mode, key, rename)
+                _copy_renamed(raw, final, label_mode, label_map, key, rename)
         return final
     with _locked(cache / f".{key}.lock"):
         if (final / _DONE).is_file():  # another process finished while we waited
             return final
-        _pretrain_into(final, train, dev, backbone, model_config, train_cfg, label_mode, progress,
+        _pretrain_into(final, train, dev, backbone, model_config, train_cfg, label_mode, label_map, progress,
                        {"key": key, "source": source.name, "backbone": backbone})
     return final
+
+
+def _backfill_label_map(final: Path, label_mode: str, label_map: LabelMap | None) -> None:
+    """A normalised cache entry written before models carried their label map gets it now: its
+    key hashes the map, so this is the map it was trained with."""
+    if label_mode == "normalised" and label_map is not None and not (final / LABEL_MAP).is_file():
+        write_json(final / LABEL_MAP, label_map.to_json())
 
 
 def _renaming(original: Sequence[Sentence], mapped: Sequence[Sentence]) -> dict[str, str] | None:
@@ -156,21 +158,15 @@ def _rename_tag(tag: str, rename: dict[str, str]) -> str:
     return tag if kind is None else tag[:2] + rename.get(kind, kind)
 
 
-def _copy_renamed(raw: Path, final: Path, label_mode: str, key: str, rename: dict[str, str]) -> None:
-    """Copy a cached model under another key with its labels renamed and ``label_mode`` recorded."""
-    with atomic_dir(final) as tmp:
-        for item in raw.iterdir():
-            if item.is_dir():
-                shutil.copytree(item, tmp / item.name)
-            elif item.name != _DONE:
-                shutil.copyfile(item, tmp / item.name)
-        meta_path = tmp / "meta.json"
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["label_mode"] = label_mode
-        meta["labels"] = [_rename_tag(tag, rename) for tag in meta["labels"]]
-        write_json(meta_path, meta)
-        done = json.loads((raw / _DONE).read_text(encoding="utf-8"))
-        write_json(tmp / _DONE, {**done, "key": key, "label_mode": label_mode, "copied_from": raw.name})
+def _copy_renamed(raw: Path, final: Path, label_mode: str, label_map: LabelMap | None, key: str,
+                  rename: dict[str, str]) -> None:
+    """Copy a cached model under another key with its labels renamed and ``label_mode`` and the
+    label map recorded."""
+    labels = [_rename_tag(tag, rename) for tag in read_meta(raw)["labels"]]
+    done = json.loads((raw / _DONE).read_text(encoding="utf-8"))
+    copy_model(raw, final, meta={"label_mode": label_mode, "labels": labels},
+               label_map=label_map if label_mode == "normalised" else None,
+               files={_DONE: {**done, "key": key, "label_mode": label_mode, "copied_from": raw.name}})
 
 
 def _pretrain_into(
@@ -181,29 +177,27 @@ def _pretrain_into(
     model_config: dict[str, Any] | None,
     train_cfg: TrainConfig,
     label_mode: str,
+    label_map: LabelMap | None,
     progress: ProgressFn | None,
     info: dict[str, Any],
 ) -> None:
+    """Train from scratch and save the model folder with its log and ``pretrain.json``."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    # The log is written outside the model dir: ``save`` may itself swap the dir atomically.
+    # The epoch log is written outside the model folder while training, then copied in.
     with tempfile.TemporaryDirectory(prefix=".work.", dir=final.parent) as work:
-        log = Path(work) / _TRAIN_LOG
+        log = Path(work) / TRAIN_LOG
         tagger, result = train_scratch(train, dev, train_cfg, backbone, model_config,
                                        progress=progress, log_path=log)
-        stamp_label_mode(tagger, label_mode)
-        with atomic_dir(final) as tmp:
-            tagger.save(tmp)
-            if log.exists():
-                shutil.copyfile(log, tmp / _TRAIN_LOG)
-            write_json(tmp / _DONE, {
-                **info,
-                "label_mode": label_mode,
-                "model_config": model_config or {},
-                "train_config": train_cfg.model_dump(),
-                "train_sentences": len(train),
-                "dev_sentences": len(dev),
-                "fit": result.to_json(),
-            })
+        stamp_label_mode(tagger, label_mode, label_map)
+        save_model(final, tagger, train_log=log, files={_DONE: {
+            **info,
+            "label_mode": label_mode,
+            "model_config": model_config or {},
+            "train_config": train_cfg.model_dump(),
+            "train_sentences": len(train),
+            "dev_sentences": len(dev),
+            "fit": result.to_json(),
+        }})
 
 
 def finetune(
@@ -241,8 +235,6 @@ def finetune(
 
 def _check_init_model(directory: Path, label_mode: str) -> None:
     """A starting model must be readable and use the same label mode as the target data."""
-    from xner.training.checkpoint import META, read_meta
-
     theirs = read_meta(directory)["label_mode"]
     if theirs is not None and theirs != label_mode:
         raise ConfigError(f"the starting model was trained on {theirs} labels, not {label_mode}",
@@ -308,5 +300,5 @@ def train_target(
         source_train = apply_label_mode(source.train, label_mode, label_map)
         tagger, result = joint_train(source_train, train, dev, train_cfg, backbone, model_config,
                                      target_repeat, progress, log_path)
-    stamp_label_mode(tagger, label_mode)
+    stamp_label_mode(tagger, label_mode, label_map)
     return tagger, result
