@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             done = _done(results)
             for cfg in configs:
                 rid = run_id(cfg)
-                print(f"{rid[:16]} {'done' if rid in done else 'todo'} {cfg.mode} {cfg.data.target_name} seed={cfg.seed}")
+                state = "done" if rid in done else "todo"
+                print(f"{rid[:16]} {state} {cfg.mode} {cfg.data.target_name} seed={cfg.seed}")
             return 0
         records = list(run_all(configs, results))
     except UserError as err:

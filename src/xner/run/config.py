@@ -14,8 +14,16 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, field_validator,
-                      model_serializer, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from xner.models.base import TrainConfig
 
@@ -82,8 +90,9 @@ class DataSection(_Strict):
     def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not all(name.strip() for name in value):
             raise ValueError("a target domain name is empty")
-        if len(set(value)) != len(value):
-            raise ValueError("target domains must not repeat")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"target domains must not repeat: {', '.join(repeated)} named more than once")
         return value
 
     @property
@@ -204,7 +213,7 @@ class RunConfig(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
         d = self.data
-        if d.source in d.target:
+        if self.uses_source and d.source in d.target:  # dft, or ptf from a saved model, never reads it
             raise ValueError("the source domain cannot be a target")
         if self.backbone.init_model is not None and self.mode != "ptf":
             raise ValueError(f"backbone.init_model needs mode ptf, not {self.mode}")

@@ -51,7 +51,6 @@ class RunResult:
     test_gold: list[list[str]] = field(default_factory=list)
     test_pred: list[list[str]] = field(default_factory=list)
     flags: dict[str, int] | None = None
-    label_map: LabelMap | None = None
 
     def metrics(self) -> dict[str, Any]:
         """What a model folder's ``metrics.json`` and the study's store record."""
@@ -139,11 +138,10 @@ def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     train, dev, test = (apply_label_mode(split, cfg.data.label_mode, lmap)
                         for split in (target.train, target.dev, target.test))
     tagger, fit, n_added = _fit(cfg, train, dev, lmap, hooks)
-    stamp_label_mode(tagger, cfg.data.label_mode)
+    stamp_label_mode(tagger, cfg.data.label_mode, lmap)
     hooks.checkpoint("run")
     dev_scores, _ = _scores(tagger, dev)
     test_scores, pred = _scores(tagger, test)
     flags = _flags(tagger, train, cfg.flag_threshold) if cfg.flag_threshold else None
     return RunResult(cfg, cfg.run_id(label_map_digest(cfg)), tagger, fit, len(train) + n_added, n_added,
-                     dev_scores, test_scores, [list(s.tags) for s in test], pred, flags,
-                     lmap if cfg.data.label_mode == "normalised" else None)
+                     dev_scores, test_scores, [list(s.tags) for s in test], pred, flags)

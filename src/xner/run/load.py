@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from xner.errors import ConfigError
 from xner.run.config import RunConfig
 from xner.tomlfile import error_message, key_line, read_toml, resolve_paths
 
+_KEY_FIRST = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): (.+)$", re.DOTALL)
 PATH_KEYS = ("data.root", "data.label_map", "backbone.init_model", "runtime.cache")
 
 
@@ -80,7 +82,7 @@ def validate(data: Mapping[str, Any], path: Path | None = None, text: str = "",
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        loc, msg = error_message(err)
+        loc, msg = _deepen(*error_message(err))
         origin = (given or {}).get(loc) or next((o for k, o in (given or {}).items() if loc.startswith(k + ".")), None)
         if origin == "--set":
             raise ConfigError(f"--set {loc}: {msg}") from None
@@ -92,6 +94,16 @@ def validate(data: Mapping[str, Any], path: Path | None = None, text: str = "",
         raise ConfigError(f"{where}{msg}", path, key_line(text, loc)) from None
     except ValueError as err:  # raised by a validator before pydantic wraps it (rare)
         raise ConfigError(str(err), path) from None
+
+
+def _deepen(loc: str, msg: str) -> tuple[str, str]:
+    """A section validator's message that starts with a key (``settings.encoder: unknown setting``)
+    moves that key into the location, so the error names the full key and the option that set it."""
+    match = _KEY_FIRST.match(msg)
+    if match is None:
+        return loc, msg
+    key = match.group(1) if loc == "(top level)" else f"{loc}.{match.group(1)}"
+    return key, match.group(2)
 
 
 def label_map_digest(cfg: RunConfig) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from xner.errors import ConfigError
@@ -22,21 +23,19 @@ def guard_out(out: Path) -> None:
         raise ConfigError("--out exists and is not an xner model folder; refusing to overwrite it", out)
 
 
-def save_run(result: RunResult, out: Path, train_log: Path | None = None) -> None:
-    """Write the run's model folder atomically (a crash leaves the old folder or none)."""
-    import shutil
+def save_run(result: RunResult, out: Path, train_log: Path | None = None,
+             checkpoint: Callable[[str], None] | None = None) -> None:
+    """Write the run's model folder atomically (a crash leaves the old folder or none).
+    ``checkpoint("checkpoint")`` is called with the model half written (the study's fault tests)."""
+    from xner.atomic import write_text
+    from xner.models.modeldir import save_model
 
-    from xner.api import LABEL_MAP_FILE
-    from xner.atomic import atomic_dir, write_json, write_text
-
-    with atomic_dir(out) as tmp:
-        result.tagger.save(tmp)
-        if train_log is not None and train_log.exists():
-            shutil.copyfile(train_log, tmp / "train_log.jsonl")
-        write_json(tmp / "metrics.json", result.metrics())
-        if result.label_map is not None:
-            write_json(tmp / LABEL_MAP_FILE, result.label_map.to_json())
+    def finish(tmp: Path) -> None:
         write_text(tmp / RUN_FILE, to_toml(result.config))
+        if checkpoint is not None:
+            checkpoint("checkpoint")
+
+    save_model(out, result.tagger, train_log=train_log, metrics=result.metrics(), before_commit=finish)
 
 
 def train_to_folder(cfg: RunConfig, out: Path, hooks: RunHooks = RunHooks()) -> RunResult:

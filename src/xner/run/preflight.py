@@ -44,7 +44,7 @@ def preflight(cfg: RunConfig) -> None:
 
         load_label_map(cfg.data.label_map)
     if cfg.backbone.init_model is not None:
-        from xner.training.checkpoint import META, read_meta
+        from xner.models.modeldir import META, read_meta
 
         theirs = read_meta(cfg.backbone.init_model)["label_mode"]
         if theirs is not None and theirs != cfg.data.label_mode:
