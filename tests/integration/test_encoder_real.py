@@ -11,6 +11,7 @@ import torch
 from xner.data.conll import read_conll
 from xner.labels.space import LabelSpace
 from xner.models.encoder import EncoderTagger, recommended_train_config
+from xner.training.trainer import fit
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared/data/crossner"
 
@@ -34,7 +35,7 @@ def test_minilm_fine_tunes_saves_and_quantises(politics, tmp_path: Path) -> None
     rng = np.random.default_rng(0)
     with torch.no_grad():
         before = float(sum(tagger.loss(b, 1.0) for b in tagger.batches(train, 10, rng, train=False)))
-    result = tagger.fit(train, dev[:10], recommended_train_config(epochs=1, batch_size=4, lr=1e-4, threads=1))
+    result = fit(tagger, train, dev[:10], recommended_train_config(epochs=1, batch_size=4, lr=1e-4, threads=1))
     with torch.no_grad():
         after = float(sum(tagger.loss(b, 1.0) for b in tagger.batches(train, 10, rng, train=False)))
     assert result.epochs_run == 1 and after < before

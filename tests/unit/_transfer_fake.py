@@ -2,7 +2,8 @@
 
 It "learns" the most frequent tag of each lower-cased word, keeps a vocabulary and a label
 space like a real tagger, refuses an ``adapt`` that would move old label ids, and saves its
-state as JSON through the real model-folder writer (``xner.models.modeldir``).
+state as JSON through the real model-folder writer (``xner.models.modeldir``). ``fake_fit``
+stands in for ``xner.training.trainer.fit``, which needs a torch module.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ class FakeTagger:
         tagger.label_mode = meta["label_mode"]
         tagger.label_map = read_label_map(directory)
         return tagger
+
+
+def fake_fit(tagger: FakeTagger, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
+             progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
+    """``xner.training.trainer.fit`` for the fake: it counts instead of descending a gradient."""
+    return tagger.fit(train, dev, cfg, progress=progress, log_path=log_path)
 
 
 def fake_create_tagger(backbone: str, train: Sequence[Sentence], labels: LabelSpace,

@@ -10,6 +10,7 @@ from xner.data.corpus import Sentence
 from xner.errors import ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import TrainConfig
+from xner.training.trainer import fit
 from test_bilstm_tagger import make_tagger
 
 torch.set_num_threads(1)
@@ -23,7 +24,7 @@ TARGET = [
 
 def _trained():
     tagger, data = make_tagger(seed=3)
-    tagger.fit(data, [], TrainConfig(epochs=3, batch_size=4, lr=0.02))
+    fit(tagger, data, [], TrainConfig(epochs=3, batch_size=4, lr=0.02))
     return tagger, data
 
 
@@ -102,7 +103,7 @@ def test_adapt_is_seeded() -> None:
 def test_adapt_then_fine_tune_learns_new_labels() -> None:
     tagger, data = _trained()
     tagger.adapt(TARGET, _grown_labels(tagger))
-    tagger.fit(TARGET, TARGET, TrainConfig(epochs=60, batch_size=2, lr=0.03, patience=60, unk_replace=0))
+    fit(tagger, TARGET, TARGET, TrainConfig(epochs=60, batch_size=2, lr=0.03, patience=60, unk_replace=0))
     assert tagger.predict(TARGET) == [list(s.tags) for s in TARGET]
 
 

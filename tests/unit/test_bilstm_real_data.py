@@ -12,6 +12,7 @@ from xner.labels.space import LabelSpace
 from xner.models.base import TrainConfig
 from xner.models.bilstm_crf import BiLSTMConfig, BiLSTMCRFTagger
 from xner.models.modeldir import load_tagger
+from xner.training.trainer import fit
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared/data/crossner"
 SMALL = BiLSTMConfig(word_dim=32, char_filters=16, hidden=32)
@@ -34,7 +35,7 @@ def real() -> dict[str, list]:
 def test_pretrain_save_load_adapt_on_real_data(real, tmp_path: Path) -> None:
     source, dev, target = real["source"], real["source_dev"], real["target"]
     tagger = BiLSTMCRFTagger.create(source, LabelSpace.from_sentences(source), SMALL, seed=0)
-    result = tagger.fit(source, dev, TrainConfig(epochs=3, batch_size=16, lr=0.01), log_path=tmp_path / "log.jsonl")
+    result = fit(tagger, source, dev, TrainConfig(epochs=3, batch_size=16, lr=0.01), log_path=tmp_path / "log.jsonl")
     assert result.history[0].loss > result.history[-1].loss
     assert len((tmp_path / "log.jsonl").read_text().splitlines()) == result.epochs_run
 
@@ -54,6 +55,6 @@ def test_pretrain_save_load_adapt_on_real_data(real, tmp_path: Path) -> None:
     tagger.adapt(target, labels)
     assert len(tagger.labels) > old
     assert torch.equal(tagger.net.crf.transitions[:old, :old], before)
-    tuned = tagger.fit(target, [], TrainConfig(epochs=1, batch_size=16))
+    tuned = fit(tagger, target, [], TrainConfig(epochs=1, batch_size=16))
     assert tuned.epochs_run == 1
     assert [len(p) for p in tagger.predict(target)] == [len(s) for s in target]

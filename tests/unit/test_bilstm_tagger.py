@@ -11,6 +11,7 @@ from xner.labels.space import LabelSpace
 from xner.models.base import Tagger, TrainConfig
 from xner.models.bilstm_crf import BiLSTMConfig, BiLSTMCRFTagger
 from xner.models.vocab import UNK_ID
+from xner.training.trainer import fit
 
 torch.set_num_threads(1)
 
@@ -39,7 +40,7 @@ def make_tagger(seed: int = 0, config: BiLSTMConfig = SMALL) -> tuple[BiLSTMCRFT
 def test_is_a_tagger_and_learns_toy_data() -> None:
     tagger, data = make_tagger()
     assert isinstance(tagger, Tagger)
-    result = tagger.fit(data, data, TrainConfig(epochs=60, batch_size=4, lr=0.02, patience=60, unk_replace=0))
+    result = fit(tagger, data, data, TrainConfig(epochs=60, batch_size=4, lr=0.02, patience=60, unk_replace=0))
     assert result.best_dev_f1 == pytest.approx(1.0)
     assert tagger.predict(data) == [list(s.tags) for s in data]
 
@@ -94,7 +95,7 @@ def test_same_seed_same_model_on_cpu() -> None:
     runs = []
     for _ in range(2):
         tagger, data = make_tagger(seed=1)
-        tagger.fit(data, data[:3], cfg)
+        fit(tagger, data, data[:3], cfg)
         runs.append((tagger.net.state_dict(), tagger.marginals(data)))
     (sd1, m1), (sd2, m2) = runs
     assert all(torch.equal(sd1[k], sd2[k]) for k in sd1)
@@ -126,20 +127,20 @@ def test_o_weight_has_no_effect_on_all_o_sentences() -> None:
 
 def test_unk_replacement_only_touches_singletons() -> None:
     tagger, data = make_tagger()
-    tagger.configure_training(TrainConfig(unk_replace=1.0))
     counts: dict[int, int] = {}
     for s in data:
         for tok in s.tokens:
             wid = tagger.vocab.word_id(tok)
             counts[wid] = counts.get(wid, 0) + 1
     rng = np.random.default_rng(0)
-    for batch in tagger.batches(data, 4, rng, train=True):
-        words = batch.words[batch.mask]
-        assert not any(counts.get(int(w), 0) == 1 for w in words), "every singleton becomes UNK at p=1"
-        assert any(int(w) != UNK_ID for w in words)
-    tagger.configure_training(TrainConfig(unk_replace=0.0))
-    for batch in tagger.batches(data, 4, rng, train=True):
-        assert UNK_ID not in batch.words[batch.mask].tolist()
+    with tagger.fitting(TrainConfig(unk_replace=1.0)):  # the trainer holds this while it trains
+        for batch in tagger.batches(data, 4, rng, train=True):
+            words = batch.words[batch.mask]
+            assert not any(counts.get(int(w), 0) == 1 for w in words), "every singleton becomes UNK at p=1"
+            assert any(int(w) != UNK_ID for w in words)
+    with tagger.fitting(TrainConfig(unk_replace=0.0)):
+        for batch in tagger.batches(data, 4, rng, train=True):
+            assert UNK_ID not in batch.words[batch.mask].tolist()
 
 
 def test_training_batches_cover_every_sentence_once() -> None:

@@ -18,6 +18,7 @@ from xner.labels.space import LabelSpace
 from xner.models.base import Tagger, TrainConfig
 from xner.models.encoder import EncoderConfig, EncoderTagger, default_encoder_path, recommended_train_config
 from xner.models.modeldir import load_tagger
+from xner.training.trainer import fit
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 NAMES = ["alice", "bob", "carol"]
@@ -135,7 +136,7 @@ def test_fit_learns_a_trivial_pattern(tiny_encoder: Path, toy_data, head: str) -
     rng = np.random.default_rng(0)
     with torch.no_grad():
         first = float(sum(tagger.loss(b, 1.0) for b in tagger.batches(train, 8, rng, train=False)))
-    result = tagger.fit(train, dev, FAST)
+    result = fit(tagger, train, dev, FAST)
     with torch.no_grad():
         last = float(sum(tagger.loss(b, 1.0) for b in tagger.batches(train, 8, rng, train=False)))
     assert last < first * 0.5
@@ -149,7 +150,7 @@ def test_save_load_round_trip_needs_neither_network_nor_original(tiny_encoder: P
     train, dev = toy_data
     tagger = build(tiny_encoder, "crf")
     with pytest.warns(UserWarning, match="far above"):  # fine for a random toy, not for MiniLM
-        tagger.fit(train[:16], dev[:4], TrainConfig(epochs=2, batch_size=8, lr=3e-3, seed=0))
+        fit(tagger, train[:16], dev[:4], TrainConfig(epochs=2, batch_size=8, lr=3e-3, seed=0))
     tagger.label_mode = "raw"
     copy_of_encoder = tmp_path / "moved_encoder"
     shutil.copytree(tiny_encoder, copy_of_encoder)
@@ -212,7 +213,7 @@ def test_adapt_keeps_shared_rows(tiny_encoder: Path, head: str) -> None:
 def test_quantized_predictions_and_fp32_save(tiny_encoder: Path, toy_data, tmp_path: Path) -> None:
     train, dev = toy_data
     tagger = build(tiny_encoder)
-    tagger.fit(train, dev, FAST)
+    fit(tagger, train, dev, FAST)
     before = tagger.predict(dev)
     tagger.quantize()
     after = tagger.predict(dev)
@@ -260,3 +261,15 @@ def test_adapt_with_origins_copies_the_origin_rows(tiny_encoder: Path) -> None:
     assert torch.equal(proj.weight[bp], proj.weight[bper]) and proj.bias[bp] == proj.bias[bper]
     assert crf is not None and crf.start[bp] == crf.start[bper]
     assert not torch.equal(proj.weight[grown.id("B-zorblax")], proj.weight[bper])  # fresh row
+
+
+def test_head_learns_faster_only_while_fitting(tiny_encoder: Path) -> None:
+    tagger = build(tiny_encoder, "crf", head_lr_multiplier=20.0)
+    names = {n for n, _ in tagger.net.named_parameters()}
+    with tagger.fitting(FAST):
+        inside = {n for n, _ in tagger.net.named_parameters()}
+        groups = tagger.param_groups(FAST.lr)
+    # the head is reparametrised (weight = multiplier x raw) inside, and only there
+    assert "proj.parametrizations.weight.original" in inside and "proj.weight" in names
+    assert {n for n, _ in tagger.net.named_parameters()} == names
+    assert sum(len(g["params"]) for g in groups) == len(inside)

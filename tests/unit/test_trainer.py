@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -45,6 +47,14 @@ class WordTagger:
     @property
     def module(self) -> nn.Module:
         return self._module
+
+    @contextmanager
+    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
+        self.fitting_with = cfg
+        yield
+
+    def param_groups(self, lr: float) -> list[dict[str, Any]]:
+        return [{"params": list(self._module.parameters())}]
 
     def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,
                 train: bool) -> Iterator[WordBatch]:
@@ -211,3 +221,14 @@ def test_fit_with_linear_schedule_learns() -> None:
     tagger = WordTagger(data)
     cfg = TrainConfig(epochs=15, batch_size=4, lr=0.1, patience=15, seed=3, lr_schedule="linear")
     assert fit(tagger, data, data[:4], cfg).best_dev_f1 == pytest.approx(1.0)
+
+
+def test_the_optimiser_is_built_from_the_taggers_param_groups() -> None:
+    data = _data()
+    tagger = WordTagger(data)
+    frozen = [p.detach().clone() for p in tagger.module.parameters()]
+    tagger.param_groups = lambda lr: [{"params": list(tagger.module.parameters()), "lr": 0.0}]  # type: ignore[method-assign]
+    cfg = TrainConfig(epochs=2, batch_size=4, lr=0.05)
+    fit(tagger, data, [], cfg)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, tagger.module.parameters()))  # the group's lr won
+    assert tagger.fitting_with == cfg  # the trainer held the tagger's fitting context

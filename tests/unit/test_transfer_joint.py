@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _transfer_fake import FakeTagger, fake_create_tagger, sent
+from _transfer_fake import FakeTagger, fake_create_tagger, fake_fit, sent
 
 import xner.transfer.joint as joint
 import xner.transfer.pretrain_finetune as ptf
@@ -26,6 +26,8 @@ TARGET_DEV = [sent("Lisp/B-programlang is/O old/O", "ai", 3)]
 def fake_backbone(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeTagger.fit_calls.clear()
     monkeypatch.setattr(joint, "create_tagger", fake_create_tagger)
+    monkeypatch.setattr(joint, "fit_tagger", fake_fit)
+    monkeypatch.setattr(ptf, "fit_tagger", fake_fit)
 
 
 def test_union_labels_keeps_first_order_and_appends_new_types() -> None:

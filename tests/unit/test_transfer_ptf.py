@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from _transfer_fake import FakeTagger, fake_create_tagger, sent
+from _transfer_fake import FakeTagger, fake_create_tagger, fake_fit, sent
 
 import xner.transfer.joint as joint
 import xner.transfer.pretrain_finetune as ptf
@@ -24,6 +24,8 @@ def fake_backbone(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeTagger.fit_calls.clear()
     monkeypatch.setattr(joint, "create_tagger", fake_create_tagger)
     monkeypatch.setattr(ptf, "load_tagger", FakeTagger.load)
+    monkeypatch.setattr(joint, "fit_tagger", fake_fit)
+    monkeypatch.setattr(ptf, "fit_tagger", fake_fit)
 
 
 def source_domain(extra: str = "") -> Domain:

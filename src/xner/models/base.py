@@ -6,6 +6,7 @@ Everything downstream (training, transfer, selection, study) talks to a ``Tagger
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -93,17 +94,6 @@ class Tagger(Protocol):
 
     labels: LabelSpace
 
-    def fit(
-        self,
-        train: Sequence[Sentence],
-        dev: Sequence[Sentence],
-        cfg: TrainConfig,
-        progress: ProgressFn | None = None,
-        log_path: Path | None = None,
-    ) -> FitResult:
-        """Train in place; keeps the weights of the best dev-F1 epoch."""
-        ...
-
     def predict(self, sentences: TaggerInput) -> list[list[str]]:
         """Best tag sequence (IOB2) for each sentence."""
         ...
@@ -133,13 +123,24 @@ class Tagger(Protocol):
 class TrainableTagger(Protocol):
     """What ``xner.training.trainer.fit`` needs from a backbone (BiLSTM-CRF or encoder).
 
-    A backbone's ``Tagger.fit`` simply calls ``trainer.fit(self, train, dev, cfg, ...)``.
+    The trainer drives the tagger (``trainer.fit(tagger, train, dev, cfg)``); a tagger never
+    imports the trainer.
     """
 
     labels: LabelSpace
 
     @property
     def module(self) -> Any:  # torch.nn.Module holding every trainable weight
+        ...
+
+    def fitting(self, cfg: TrainConfig) -> AbstractContextManager[None]:
+        """Held for the whole of a fit: the tagger takes the settings it needs while batching and
+        sets up (and afterwards undoes) any training-only change to its network."""
+        ...
+
+    def param_groups(self, lr: float) -> list[dict[str, Any]]:
+        """The optimiser's parameter groups (``torch.optim`` style: ``params`` plus options such
+        as ``lr``), read inside ``fitting``; every trainable weight is in exactly one group."""
         ...
 
     def batches(self, sentences: Sequence[Sentence], batch_size: int, rng: np.random.Generator,

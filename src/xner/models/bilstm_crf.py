@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from xner.errors import DataError, ModelError
 from xner.labels.normalise import LabelMap
 from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
-from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
+from xner.models.base import TaggerInput, TrainConfig
 from xner.models.bilstm_batch import Batch, Encoded
 from xner.models.bilstm_net import BiLSTMConfig, BiLSTMNet
 from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
@@ -45,7 +46,7 @@ class BiLSTMCRFTagger:
         self.seed = seed
         self.label_mode: str | None = None
         self.label_map: LabelMap | None = None  # the map of normalised labels, saved with the model
-        self.unk_replace = 0.0  # set from TrainConfig by ``configure_training``
+        self.unk_replace = 0.0  # set from TrainConfig while ``fitting``
         with torch.random.fork_rng():  # seeded init without disturbing the caller's RNG
             torch.manual_seed(seed)
             self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
@@ -138,18 +139,19 @@ class BiLSTMCRFTagger:
             yield batch, self.net.emissions(batch, feats, lstm), [len(token_lists[i]) for i in batch.order]
 
     # ------------------------------------------------------------ training
-    def configure_training(self, cfg: TrainConfig) -> None:
-        """Hook called by the trainer before the first epoch."""
+    @contextmanager
+    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
+        """The trainer holds this for a fit: batches replace singletons by UNK at ``cfg``'s rate
+        (the rate stays set afterwards, as it always has)."""
         self.unk_replace = cfg.unk_replace
+        yield
+
+    def param_groups(self, lr: float) -> list[dict[str, Any]]:
+        """One group: every weight learns at the trainer's rate."""
+        return [{"params": [p for p in self.net.parameters() if p.requires_grad]}]
 
     def loss(self, batch: Batch, o_weight: float) -> torch.Tensor:
         return self.net.loss(batch, o_weight)
-
-    def fit(self, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
-            progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
-        from xner.training.trainer import fit
-
-        return fit(self, train, dev, cfg, progress=progress, log_path=log_path)
 
     # ------------------------------------------------------------ inference
     def predict(self, sentences: TaggerInput) -> list[list[str]]:

@@ -28,7 +28,7 @@ from xner.errors import ConfigError, DataError, ModelError
 from xner.labels.normalise import LabelMap
 from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
-from xner.models.base import FitResult, ProgressFn, TaggerInput, TrainConfig
+from xner.models.base import TaggerInput, TrainConfig
 from xner.models.crf import CRF, copy_label_rows
 from xner.models.encoder_config import EncoderConfig
 from xner.models.encoder_files import (  # re-exported: callers import them from here
@@ -205,20 +205,25 @@ class EncoderTagger:
         weight = torch.where(batch.tags == 0, o_weight, 1.0) * batch.mask
         return (nll * weight).sum() / batch.size
 
-    def fit(self, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
-            progress: ProgressFn | None = None, log_path: Path | None = None) -> FitResult:
-        """Fine-tune encoder and head with the shared trainer (use ``recommended_train_config``).
+    @contextmanager
+    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
+        """Held by the trainer for a fit (use ``recommended_train_config``): the head learns at
+        ``head_lr_multiplier`` times the rate while inside (see ``head_learning_rate``).
         ``cfg.unk_replace`` does not apply: the subword vocabulary is the encoder's own."""
-        from xner.training.trainer import fit as run_fit
-
         if cfg.lr > 5e-4:  # TrainConfig's default (2e-3) suits the BiLSTM and wrecks an encoder
             warnings.warn(f"lr {cfg.lr:g} is far above what fine-tuning an encoder tolerates; "
-                          "see xner.models.encoder.recommended_train_config (lr 5e-5)", stacklevel=2)
+                          "see xner.models.encoder.recommended_train_config (lr 5e-5)", stacklevel=4)
         self._fast = None
         with head_learning_rate(self.net, self.config.head_lr_multiplier):
-            result = run_fit(self, train, dev, cfg, progress, log_path)
+            yield
         self.net.eval()
-        return result
+
+    def param_groups(self, lr: float) -> list[dict[str, Any]]:
+        """One group at the trainer's rate. Inside ``fitting`` the head's weights are reparametrised
+        (weight = multiplier x raw), so Adam moves them ``head_lr_multiplier`` times as fast; a
+        group with its own lr would not be the same optimiser: gradient clipping and weight decay
+        see the scaled weights, and the published encoder numbers come from this one."""
+        return [{"params": [p for p in self.net.parameters() if p.requires_grad]}]
 
     def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
               origins: Mapping[int, int] | None = None) -> None:

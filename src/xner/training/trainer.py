@@ -1,7 +1,8 @@
 """The training loop shared by every backbone: seeded, clipped, early-stopped on dev entity F1.
 
-It needs only the ``TrainableTagger`` protocol (``module``, ``batches``, ``loss``, ``predict``),
-so the BiLSTM-CRF and the encoder tagger train the same way.
+It needs only the ``TrainableTagger`` protocol (``module``, ``fitting``, ``param_groups``,
+``batches``, ``loss``, ``predict``), so the BiLSTM-CRF and the encoder tagger train the same way.
+The trainer calls the tagger, never the other way round: ``xner.models`` does not import this.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,16 +41,28 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+def group_params(groups: Sequence[dict[str, Any]]) -> list[torch.nn.Parameter]:
+    """Every parameter of ``groups``, in order."""
+    return [p for group in groups for p in group["params"]]
+
+
+def make_optimizer(groups: Sequence[dict[str, Any]] | Sequence[torch.nn.Parameter],
+                   cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The optimiser of ``cfg`` over parameter groups (a tagger's ``param_groups``) or a plain
+    parameter list; a group's own options (e.g. ``lr``) override ``cfg``'s."""
+    items: list[dict[str, Any]] = [g if isinstance(g, dict) else {"params": [g]} for g in groups]
+    if items and not isinstance(groups[0], dict):  # a plain list is one group, as torch makes it
+        items = [{"params": group_params(items)}]
+    params = group_params(items)
     # The fused kernels do Adam's update in one pass; on CPU the plain loop spent ~30% of a
     # BiLSTM-CRF training step updating the (dense) word-embedding table.
     fused = bool(params) and all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
+        return torch.optim.Adam(items, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
+        return torch.optim.AdamW(items, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
     # Momentum makes SGD usable at the Adam-sized learning rates most configs carry.
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(items, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
 
 
 def make_scheduler(
@@ -99,9 +113,8 @@ def _run_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, int, bool]:
     """One pass over ``train``. Returns (mean loss per sentence, sentences seen, out of time)."""
-    module = tagger.module
-    module.train()
-    params = [p for p in module.parameters() if p.requires_grad]
+    tagger.module.train()
+    params = group_params(optimizer.param_groups)
     total, seen = 0.0, 0
     for batch in tagger.batches(train, cfg.batch_size, rng, train=True):
         optimizer.zero_grad(set_to_none=True)
@@ -135,7 +148,7 @@ def _batch_size(batch: object) -> int:
     mask = getattr(batch, "mask", None)
     if isinstance(mask, torch.Tensor):
         return int(mask.shape[0])
-    return len(batch) if hasattr(batch, "__len__") else 1  # type: ignore[arg-type]
+    return len(batch) if hasattr(batch, "__len__") else 1
 
 
 def fit(
@@ -153,15 +166,20 @@ def fit(
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
+    with tagger.fitting(cfg):
+        result = _fit(tagger, train, dev, cfg, progress, Path(log_path) if log_path is not None else None)
+    tagger.module.eval()
+    return result
+
+
+def _fit(tagger: TrainableTagger, train: Sequence[Sentence], dev: Sequence[Sentence], cfg: TrainConfig,
+         progress: ProgressFn | None, log_path: Path | None) -> FitResult:
+    """The epochs of ``fit``, inside the tagger's ``fitting``."""
     rng = np.random.default_rng(cfg.seed)
-    # Optional hook: a tagger may read settings it needs while batching (e.g. unk_replace).
-    configure = getattr(tagger, "configure_training", None)
-    if callable(configure):
-        configure(cfg)
     module = tagger.module
-    optimizer = make_optimizer([p for p in module.parameters() if p.requires_grad], cfg)
+    optimizer = make_optimizer(tagger.param_groups(cfg.lr), cfg)
     scheduler = make_scheduler(optimizer, cfg, -(-len(train) // cfg.batch_size))
-    log = _EpochLogFile(Path(log_path) if log_path is not None else None)
+    log = _EpochLogFile(log_path)
     started = time.monotonic()
     deadline = started + cfg.max_seconds if cfg.max_seconds is not None else None
     history: list[EpochLog] = []

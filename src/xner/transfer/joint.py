@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from xner.data.corpus import Sentence
 from xner.errors import ConfigError
 from xner.labels.space import LabelSpace
-from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
+from xner.models.base import FitResult, ProgressFn, Tagger, TrainableTagger, TrainConfig
 from xner.models.factory import create_tagger
+from xner.training.trainer import fit as fit_tagger
 
 DEFAULT_TARGET_REPEAT = 10
 
@@ -50,7 +51,8 @@ def train_scratch(
         raise ConfigError("no training sentences")
     labels = labels if labels is not None else union_labels(train, dev)
     tagger = create_tagger(backbone, train, labels, model_config, seed=train_cfg.seed)
-    result = tagger.fit(list(train), list(dev), train_cfg, progress=progress, log_path=log_path)
+    result = fit_tagger(cast(TrainableTagger, tagger), list(train), list(dev), train_cfg,
+                        progress=progress, log_path=log_path)
     return tagger, result
 
 

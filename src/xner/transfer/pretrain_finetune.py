@@ -11,7 +11,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from xner.atomic import write_json
 from xner.data.corpus import Domain, Sentence
@@ -19,8 +19,9 @@ from xner.errors import ConfigError
 from xner.labels.normalise import LabelMap, apply_label_mode, load_label_map
 from xner.labels.origins import label_origins, type_domains
 from xner.labels.space import entity_type
-from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
+from xner.models.base import FitResult, ProgressFn, Tagger, TrainableTagger, TrainConfig
 from xner.models.modeldir import LABEL_MAP, META, TRAIN_LOG, copy_model, load_tagger, read_meta, save_model
+from xner.training.trainer import fit as fit_tagger
 from xner.transfer.hashing import config_hash, sentences_digest
 from xner.transfer.joint import DEFAULT_TARGET_REPEAT, joint_train, train_scratch, union_labels
 
@@ -229,7 +230,9 @@ def finetune(
     where = train[0].domain if len(domains) == 1 else type_domains(train)
     origins = label_origins(tagger.labels, labels, label_map, where)
     tagger.adapt(list(train), labels, origins)
-    result = tagger.fit(list(train), list(dev), train_cfg, progress=progress, log_path=log_path)
+    # A backbone's tagger is also a TrainableTagger; Tagger is what callers may hold.
+    result = fit_tagger(cast(TrainableTagger, tagger), list(train), list(dev), train_cfg,
+                        progress=progress, log_path=log_path)
     return tagger, result
 
 
