@@ -244,6 +244,17 @@ def _check_init_model(directory: Path, label_mode: str) -> None:
                           directory / META)
 
 
+def _check_method(mode: str, label_init: str, has_source: bool, has_init_model: bool) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"unknown transfer mode {mode!r}; choose one of {', '.join(MODES)}")
+    if label_init not in LABEL_INITS:
+        raise ConfigError(f"unknown label init {label_init!r}; choose one of {', '.join(LABEL_INITS)}")
+    if has_init_model and mode != "ptf":
+        raise ConfigError(f"a starting model only applies to ptf, not {mode!r}")
+    if mode != "dft" and not has_source and not has_init_model:
+        raise ConfigError(f"mode {mode!r} needs a source domain")
+
+
 def train_target(
     mode: str,
     source: Domain | None,
@@ -273,14 +284,7 @@ def train_target(
     shipped CrossNER map), ``"fresh"`` from random rows. ``init_model`` (PTF only) is a saved
     model to fine-tune instead of pre-training on ``source`` (e.g. one trained on pooled domains).
     """
-    if mode not in MODES:
-        raise ConfigError(f"unknown transfer mode {mode!r}; choose one of {', '.join(MODES)}")
-    if label_init not in LABEL_INITS:
-        raise ConfigError(f"unknown label init {label_init!r}; choose one of {', '.join(LABEL_INITS)}")
-    if init_model is not None and mode != "ptf":
-        raise ConfigError(f"a starting model only applies to ptf, not {mode!r}")
-    if mode != "dft" and source is None and init_model is None:
-        raise ConfigError(f"mode {mode!r} needs a source domain")
+    _check_method(mode, label_init, source is not None, init_model is not None)
     if label_mode == "normalised" and label_map is None:
         label_map = load_label_map()
     train = apply_label_mode(target_train, label_mode, label_map)
