@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,9 @@ def _gold_entities(split: str, *domains: str) -> int:
 
 def test_pooled_model_covers_both_domains_types_and_test_splits(pooled: Path) -> None:
     metrics = json.loads((pooled / "metrics.json").read_text())
-    assert metrics["domain"] == "politics,science"
+    run = tomllib.loads((pooled / "run.toml").read_text())
+    assert metrics["target"] == "politics,science" and run["data"]["target"] == ["politics", "science"]
+    assert run["data"]["source_subset"] == 200 and run["pretrain"]["epochs"] == 1
     assert sum(v["support"] for v in metrics["test"]["per_type"].values()) == _gold_entities(
         "test", "politics", "science")
     labels = json.loads((pooled / "meta.json").read_text())["labels"]
@@ -66,4 +69,5 @@ def test_init_model_on_ai_keeps_the_pooled_labels_and_does_not_pretrain(pooled: 
     after = json.loads((out / "meta.json").read_text())["labels"]
     assert after[: len(before)] == before and {"B-algorithm", "B-researcher"} <= set(after[len(before):])
     metrics = json.loads((out / "metrics.json").read_text())
+    assert Path(tomllib.loads((out / "run.toml").read_text())["backbone"]["init_model"]) == pooled.resolve()
     assert sum(v["support"] for v in metrics["test"]["per_type"].values()) == _gold_entities("test", "ai")

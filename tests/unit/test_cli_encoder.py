@@ -6,18 +6,22 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli, run_in_fixture
 from _tiny_models import save_tiny_bert
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli, run_in_fixture, run_toml
 from test_encoder_tagger import VOCAB
 
 import xner
-from xner.cli.train_cmd import train_configs
+from xner.cli.train_cmd import _flag_names, shorthand_settings
 from xner.errors import ConfigError
 from xner.models.base import TrainConfig
 from xner.models.encoder import recommended_train_config
+from xner.models.registry import train_defaults
+from xner.run.config import RunConfig
+from xner.run.load import build_config, validate
 
 # The random toy encoder learns nothing at lr 5e-5: these tests check wiring, not quality.
 pytestmark = pytest.mark.filterwarnings("ignore:lr .* is far above:UserWarning")
@@ -63,61 +67,112 @@ def dft_model(data_root: Path, tiny_bert: Path, tmp_path_factory: pytest.TempPat
 
 # ------------------------------------------------------------------------------ settings
 
-def test_bilstm_defaults_are_unchanged() -> None:
-    target, source = train_configs("bilstm_crf", seed=3, threads=1, o_weight=None)
-    assert (target.epochs, target.patience, target.batch_size, target.lr) == (100, 20, 8, TrainConfig().lr)
+def from_flags(**flags: Any) -> RunConfig:
+    """The RunConfig that `xner train --domain ai` plus ``flags`` (shorthands by parameter name) builds."""
+    flags = {"domain": "ai", **flags}
+    return build_config(None, shorthand_settings(flags), (), flag_names=_flag_names(flags))
+
+
+def test_bilstm_defaults_are_the_registrys() -> None:
+    """The published tables' settings (target 60 epochs, patience 10): one place, the registry."""
+    cfg = validate({"data": {"target": "ai"}, "seed": 3, "runtime": {"threads": 1}})
+    target, source = cfg.target_train(), cfg.source_train()
+    assert (target.epochs, target.patience, target.batch_size, target.lr) == (60, 10, 8, TrainConfig().lr)
     assert (source.epochs, source.patience, source.batch_size) == (30, 5, TrainConfig().batch_size)
     assert target.optimizer == source.optimizer == "adam" and target.seed == source.seed == 3
+    assert target.threads == source.threads == 1
+    assert train_defaults("bilstm_crf", "target") == {"epochs": 60, "patience": 10, "batch_size": 8}
+    assert train_defaults("bilstm_crf", "source") == {"epochs": 30, "patience": 5, "batch_size": 32}
+
+
+def test_train_help_states_the_registry_defaults(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # one option a line
+    code, out, _ = run_cli(["train", "--help"], monkeypatch, capsys)
+    lines = {line.split()[1]: line for line in out.splitlines() if line.strip("│ ").startswith("--")}
+    assert code == 0
+    for flag, phase, key in (("--epochs", "target", "epochs"), ("--patience", "target", "patience"),
+                             ("--source-epochs", "source", "epochs"), ("--source-patience", "source", "patience"),
+                             ("--batch-size", "target", "batch_size")):
+        ours, theirs = train_defaults("bilstm_crf", phase)[key], train_defaults("encoder", phase)[key]
+        assert f"(default {ours}, encoder {theirs})" in lines[flag], lines[flag]
+
+
+def encoder_source(**overrides: Any) -> TrainConfig:
+    """The encoder's pre-training (and jt) settings: the registry's source defaults, then ``overrides``."""
+    return TrainConfig(**{**train_defaults("encoder", "source"), **overrides})
 
 
 def test_encoder_defaults_are_the_recommended_ones_and_options_win() -> None:
-    target, source = train_configs("encoder", threads=1)
-    assert target == source == recommended_train_config(threads=1)
-    assert target.lr == 5e-5 and target.optimizer == "adamw" and target.batch_size == 16
-    assert (target.weight_decay, target.clip, target.patience, target.epochs) == (0.01, 1.0, 3, 10)
-    target, source = train_configs("encoder", epochs=4, patience=2, batch_size=4, source_epochs=1, lr=1e-4,
-                                   o_weight=0.5)
-    assert target == recommended_train_config(epochs=4, patience=2, batch_size=4, lr=1e-4, o_weight=0.5)
-    assert source == recommended_train_config(epochs=1, lr=1e-4, o_weight=0.5)
+    """The published encoder table's settings: fine-tuning up to 20 epochs (patience 5), 3 of pre-training."""
+    cfg = validate({"data": {"target": "ai"}, "backbone": {"name": "encoder"}, "runtime": {"threads": 1}})
+    target, source = cfg.target_train(), cfg.source_train()
+    assert target == recommended_train_config(threads=1) and source == encoder_source(threads=1)
+    for phase in (target, source):
+        assert phase.lr == 5e-5 and phase.optimizer == "adamw" and phase.batch_size == 16
+        assert (phase.weight_decay, phase.clip, phase.unk_replace) == (0.01, 1.0, 0.0)
+    assert (target.patience, target.epochs) == (5, 20) and (source.patience, source.epochs) == (3, 3)
+    cfg = from_flags(backbone="encoder", epochs=4, patience=2, batch_size=4, source_epochs=1, lr=1e-4, o_weight=0.5)
+    assert cfg.target_train() == recommended_train_config(epochs=4, patience=2, batch_size=4, lr=1e-4, o_weight=0.5)
+    assert cfg.source_train() == encoder_source(epochs=1, lr=1e-4, o_weight=0.5)
+    # a phase's own keys in a file win over the backbone's defaults too
+    cfg = validate({"data": {"target": "ai"}, "backbone": {"name": "encoder"}, "pretrain": {"patience": 7}})
+    assert cfg.source_train() == encoder_source(patience=7) and cfg.target_train().patience == 5
 
 
-@pytest.mark.parametrize("options, name", [({"epochs": 0}, "--epochs"), ({"source_patience": 0}, "--source-patience"),
-                                           ({"lr": -1.0}, "--lr")])
-def test_bad_schedule_values_name_their_option(options: dict[str, float], name: str) -> None:
+@pytest.mark.parametrize("options, message", [
+    ({"epochs": 0}, "--epochs (finetune.epochs): Input should be greater than or equal to 1"),
+    ({"source_patience": 0}, "--source-patience (pretrain.patience): Input should be greater than or equal to 1"),
+    ({"lr": -1.0}, "--lr (pretrain.lr): Input should be greater than 0"),
+])
+def test_bad_schedule_values_name_their_option(options: dict[str, float], message: str) -> None:
     for backbone in ("bilstm_crf", "encoder"):
-        with pytest.raises(ConfigError, match=name):
-            train_configs(backbone, **options)
+        with pytest.raises(ConfigError) as err:
+            from_flags(backbone=backbone, **options)
+        assert message in str(err.value) and "\n" not in str(err.value)
 
 
 # ------------------------------------------------------------------------------ train
 
+def saved_run(folder: Path) -> RunConfig:
+    """The model folder's run.toml read back as a RunConfig."""
+    return validate(run_toml(folder))
+
+
 def test_dft_uses_the_recommended_settings_and_the_given_encoder(dft_model: Path, tiny_bert: Path) -> None:
     metrics = json.loads((dft_model / "metrics.json").read_text())
-    assert metrics["backbone"] == "encoder" and metrics["mode"] == "dft"
-    assert metrics["train_config"] == recommended_train_config(threads=1).model_dump()
-    assert metrics["model_config"] == {"max_length": 32, "window_overlap": 8, "encoder": str(tiny_bert)}
+    run = run_toml(dft_model)
+    assert run["backbone"]["name"] == "encoder" and metrics["mode"] == run["mode"] == "dft"
+    assert saved_run(dft_model).target_train() == recommended_train_config(threads=1)
+    assert run["finetune"]["optimizer"] == "adamw" and run["finetune"]["lr"] == 5e-5  # spelt out in the file
+    settings = run["backbone"]["settings"]  # stored resolved: every default spelt out
+    assert {k: settings[k] for k in ("max_length", "window_overlap", "encoder")} == {
+        "max_length": 32, "window_overlap": 8, "encoder": str(tiny_bert)}
     meta = json.loads((dft_model / "meta.json").read_text())
     assert meta["backbone"] == "encoder" and meta["config"]["encoder"] == str(tiny_bert)
-    assert 1 <= metrics["fit"]["epochs_run"] <= 10 and metrics["test"]["n_gold"] == 6
+    assert 1 <= metrics["fit"]["epochs_run"] <= 20 and metrics["test"]["n_gold"] == 6
 
 
 @pytest.mark.parametrize("mode", ["ptf", "jt"])
 def test_pretraining_and_jt_use_the_encoder_settings_too(mode: str, data_root: Path, tiny_bert: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    args = encoder_args(data_root, tmp_path / mode, tiny_bert, "--mode", mode, "--epochs", "1", "--source-epochs", "1",
-                        "--lr", "1e-4", "--target-repeat", "1")
+    # jt trains with [pretrain]: its [finetune] gets 2 epochs, so a jt on the wrong phase shows in epochs_run
+    epochs = "1" if mode == "ptf" else "2"
+    args = encoder_args(data_root, tmp_path / mode, tiny_bert, "--mode", mode, "--epochs", epochs,
+                        "--source-epochs", "1", "--lr", "1e-4", "--target-repeat", "1")
     code, out, err = run_cli(args, monkeypatch, capsys)
     assert code == 0, err
     assert out.startswith(f"ai {mode} (raw labels): dev F1")
-    metrics = json.loads((tmp_path / mode / "metrics.json").read_text())
-    source = recommended_train_config(epochs=1, lr=1e-4, threads=1).model_dump()
-    if mode == "ptf":  # fine-tuning on the target schedule, pre-training on the source one
-        assert metrics["train_config"] == source and metrics["source_train_config"] == source
+    cfg = saved_run(tmp_path / mode)
+    source = encoder_source(epochs=1, lr=1e-4, threads=1)
+    assert cfg.source_train() == source  # the encoder's settings, not TrainConfig's (Adam, 2e-3)
+    assert cfg.finetune.train_config(0, 1) == recommended_train_config(epochs=int(epochs), lr=1e-4, threads=1)
+    if mode == "ptf":  # pre-training on the source schedule
         (pretrained,) = (data_root / "cache").glob("*/pretrain.json")
-        assert json.loads(pretrained.read_text())["train_config"] == source
-    else:  # jt trains on the source schedule
-        assert metrics["train_config"] == source and metrics["source_train_config"] is None
+        assert json.loads(pretrained.read_text())["train_config"] == source.model_dump()
+    else:  # jt: one epoch of the source schedule, not the target's 2
+        assert json.loads((tmp_path / mode / "metrics.json").read_text())["fit"]["epochs_run"] == 1
 
 
 def test_encoder_option_needs_the_encoder_backbone(data_root: Path, tiny_bert: Path, tmp_path: Path,
@@ -126,13 +181,21 @@ def test_encoder_option_needs_the_encoder_backbone(data_root: Path, tiny_bert: P
     args = encoder_args(data_root, tmp_path / "m", tiny_bert)
     args[args.index("encoder")] = "bilstm_crf"
     code, _, err = run_cli(args, monkeypatch, capsys)
-    assert code == 2 and err == "error: --encoder needs --backbone encoder\n"
+    assert code == 2 and err == ("error: --model-config/--encoder (backbone.settings.max_length): unknown setting "
+                                 "(for the bilstm_crf backbone)\n")
+    assert not (tmp_path / "m").exists()
+    args.remove("--model-config")
+    args.remove(str(data_root / "encoder.json"))
+    code, _, err = run_cli(args, monkeypatch, capsys)
+    assert code == 2 and err == "error: --encoder (backbone.settings.encoder): unknown setting " \
+        "(for the bilstm_crf backbone)\n"
     assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize("case", ["missing_dir", "relative_missing", "not_a_model_dir", "unknown_hub_name"])
 def test_unloadable_encoder_is_one_line_exit_2(case: str, data_root: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     name: str = {"missing_dir": str(tmp_path / "nope"), "relative_missing": "./no/such/encoder",
                  "not_a_model_dir": str(tmp_path), "unknown_hub_name": "no-such-org/no-such-model"}[case]
     code, out, err = run_cli(encoder_args(data_root, tmp_path / "m", name), monkeypatch, capsys)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,13 +46,14 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["xner", *args])
     code = 0
     try:
         main()
-    except SystemExit as err:
-        code = int(err.code or 0)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -71,6 +75,11 @@ def run_in_fixture(args: list[str]) -> None:
     assert code == 0, err
 
 
+def run_toml(folder: Path) -> dict[str, Any]:
+    """The resolved config a model folder records (``run.toml``)."""
+    return tomllib.loads((folder / "run.toml").read_text(encoding="utf-8"))
+
+
 def train_args(root: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--domain", "ai", "--data", str(root), "--out", str(out), "--epochs", "2", "--source-epochs", "2",
             "--model-config", str(root / "tiny.json"), "--threads", "1", "--cache", str(root / "cache"), *extra]
@@ -89,7 +98,8 @@ def ptf_model(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def test_train_ptf_writes_model_log_and_metrics(ptf_model: Path, data_root: Path) -> None:
-    assert {p.name for p in ptf_model.iterdir()} >= {"meta.json", "model.safetensors", "train_log.jsonl", "metrics.json"}
+    assert {p.name for p in ptf_model.iterdir()} >= {"meta.json", "model.safetensors", "train_log.jsonl",
+                                                     "metrics.json", "run.toml"}
     meta = json.loads((ptf_model / "meta.json").read_text())
     # Source labels first (their ids unchanged), then the target-only types appended.
     assert meta["labels"][:9] == ["O", "B-location", "I-location", "B-misc", "I-misc",
@@ -97,8 +107,12 @@ def test_train_ptf_writes_model_log_and_metrics(ptf_model: Path, data_root: Path
     assert meta["labels"][9:] == ["B-algorithm", "I-algorithm", "B-programlang", "I-programlang"]
     assert meta["label_mode"] == "raw"
     metrics = json.loads((ptf_model / "metrics.json").read_text())
-    assert metrics["mode"] == "ptf" and metrics["domain"] == "ai" and metrics["source"] == "conll2003"
-    assert metrics["label_init"] == "map"  # the default
+    assert metrics["mode"] == "ptf" and metrics["target"] == "ai" and re.fullmatch(r"[0-9a-f]{64}", metrics["run_id"])
+    run = run_toml(ptf_model)  # the settings live in the resolved config, not in metrics.json
+    assert run["mode"] == "ptf" and run["data"]["target"] == "ai" and run["data"]["source"] == "conll2003"
+    assert run["data"]["label_init"] == "map" and run["data"]["label_mode"] == "raw"  # the defaults
+    assert (run["finetune"]["epochs"], run["pretrain"]["epochs"]) == (2, 2)
+    assert run["backbone"]["settings"]["hidden"] == TINY["hidden"] and "train_config" not in metrics
     assert not (ptf_model / api.LABEL_MAP_FILE).exists()  # raw labels: nothing to normalise
     assert 0.0 <= metrics["test"]["f1"] <= 1.0 and metrics["test"]["n_gold"] == 8
     assert metrics["fit"]["epochs_run"] <= 2
@@ -122,18 +136,22 @@ def test_second_ptf_run_reuses_the_cached_pretraining(
 @pytest.mark.parametrize("mode", ["dft", "jt"])
 def test_train_dft_and_jt(mode: str, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(train_args(data_root, tmp_path / mode, "--mode", mode, "--epochs", "1", "--source-epochs", "1",
+    # jt trains with [pretrain] (the source schedule), dft with [finetune]: the phase it uses gets
+    # 1 epoch and the other 3, so a run on the wrong phase shows in epochs_run (patience 10 > 3).
+    epochs = ["--epochs", "3", "--source-epochs", "1"] if mode == "jt" else ["--epochs", "1", "--source-epochs", "3"]
+    code, out, err = run_cli(train_args(data_root, tmp_path / mode, "--mode", mode, *epochs,
                                         "--target-repeat", "2", "--quiet"), monkeypatch, capsys)
     assert code == 0, err
     assert out.startswith(f"ai {mode} (raw labels): dev F1") and out.count("\n") == 1  # quiet: one line
     labels = json.loads((tmp_path / mode / "meta.json").read_text())["labels"]
     assert ("B-organisation" in labels) == (mode == "jt")  # only JT sees the source
     metrics = json.loads((tmp_path / mode / "metrics.json").read_text())
-    assert metrics["target_repeat"] == (2 if mode == "jt" else None)
-    assert metrics["train_config"]["epochs"] == 1 and metrics["fit"]["epochs_run"] == 1
-    # jt runs on the source schedule (batch 32), dft on the target one (batch 8)
-    assert metrics["train_config"]["batch_size"] == (32 if mode == "jt" else 8)
-    assert "lr_schedule" not in metrics["train_config"]  # the constant default is left out
+    assert metrics["mode"] == mode and metrics["fit"]["epochs_run"] == 1
+    run = run_toml(tmp_path / mode)
+    assert run["mode"] == mode and run["target_repeat"] == 2
+    phase = run["pretrain"] if mode == "jt" else run["finetune"]
+    assert phase["epochs"] == 1 and phase["batch_size"] == (32 if mode == "jt" else 8)  # source 32, target 8
+    assert phase["lr_schedule"] == "constant"  # a resolved config spells out every default
 
 
 def test_train_linear_schedule_is_recorded(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -141,8 +159,9 @@ def test_train_linear_schedule_is_recorded(data_root: Path, tmp_path: Path, monk
     code, _, err = run_cli(train_args(data_root, tmp_path / "lin", "--mode", "dft", "--epochs", "2", "--lr-schedule",
                                       "linear", "--warmup", "0.2", "--quiet"), monkeypatch, capsys)
     assert code == 0, err
-    cfg = json.loads((tmp_path / "lin" / "metrics.json").read_text())["train_config"]
-    assert cfg["lr_schedule"] == "linear" and cfg["warmup"] == 0.2
+    run = run_toml(tmp_path / "lin")
+    assert run["finetune"]["lr_schedule"] == "linear" and run["finetune"]["warmup"] == 0.2
+    assert run["pretrain"]["lr_schedule"] == "linear" and run["pretrain"]["warmup"] == 0.2  # every phase
 
 
 def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -155,6 +174,8 @@ def test_train_normalised_records_mode_and_map(data_root: Path, tmp_path: Path, 
     assert code == 0, err
     meta = json.loads((tmp_path / "norm" / "meta.json").read_text())
     assert meta["label_mode"] == "normalised"
+    run = run_toml(tmp_path / "norm")
+    assert run["data"]["label_mode"] == "normalised" and Path(run["data"]["label_map"]) == lmap.resolve()
     assert {t[2:] for t in meta["labels"][1:]} == {"PER", "LOC", "ORG", "MISC"}
     assert (tmp_path / "norm" / api.LABEL_MAP_FILE).is_file()
     model = api.load_model(tmp_path / "norm")
@@ -171,28 +192,35 @@ def test_train_label_init_records_it_and_writes_no_label_map(
     code, _, err = run_cli(train_args(data_root, tmp_path / "mapped", "--label-init", "fresh", "--quiet"),
                            monkeypatch, capsys)
     assert code == 0, err
-    metrics = json.loads((tmp_path / "mapped" / "metrics.json").read_text())
-    assert metrics["label_init"] == "fresh" and metrics["label_mode"] == "raw"
+    run = run_toml(tmp_path / "mapped")
+    assert run["data"]["label_init"] == "fresh" and run["data"]["label_mode"] == "raw"
+    assert json.loads((tmp_path / "mapped" / "metrics.json").read_text())["run_id"] != \
+        json.loads((ptf_model / "metrics.json").read_text())["run_id"]  # label_init is part of the run
     assert not (tmp_path / "mapped" / api.LABEL_MAP_FILE).exists()  # raw labels: nothing to normalise
     assert set((data_root / "cache").glob("*/pretrain.json")) == cached  # the same pre-training
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--mode", "xx"], "--mode must be one of ptf, dft, jt"),
-    (["--labels", "generic"], "--labels must be raw or normalised"),
-    (["--label-map", "x.toml", "--label-init", "fresh"], "--label-map needs --labels normalised"),
-    (["--label-map", "x.toml"], "x.toml"),
-    (["--epochs", "0"], "--epochs"),
-    (["--source-epochs", "0"], "--source-epochs"),
-    (["--backbone", "crf"], "--backbone must be one of bilstm_crf, encoder"),
-    (["--label-init", "copy"], "--label-init must be fresh or map"),
-    (["--lr-schedule", "cosine"], "--lr-schedule"),
-    (["--lr-schedule", "linear", "--warmup", "1.5"], "--warmup"),
+    (["--mode", "xx"], "error: --mode (mode): Input should be 'ptf', 'dft' or 'jt'"),
+    (["--labels", "generic"], "error: --labels (data.label_mode): Input should be 'raw' or 'normalised'"),
+    (["--label-map", "x.toml", "--label-init", "fresh"],
+     "data.label_map is read only with label_mode normalised or (ptf) label_init map"),
+    (["--label-map", "x.toml"], "x.toml: label map file not found"),
+    (["--epochs", "0"], "error: --epochs (finetune.epochs): Input should be greater than or equal to 1"),
+    (["--source-epochs", "0"], "error: --source-epochs (pretrain.epochs): Input should be greater than or equal to 1"),
+    (["--backbone", "crf"], "error: --backbone (backbone.name): Input should be 'bilstm_crf' or 'encoder'"),
+    (["--label-init", "copy"], "error: --label-init (data.label_init): Input should be 'fresh' or 'map'"),
+    (["--lr-schedule", "cosine"],
+     "error: --lr-schedule (pretrain.lr_schedule): Input should be 'constant' or 'linear'"),
+    (["--lr-schedule", "linear", "--warmup", "1.5"], "error: --warmup (pretrain.warmup): Input should be less than 1"),
+    (["--source-limit", "0"], "error: --source-limit (data.source_subset): Input should be greater than or equal to 1"),
 ])
 def test_train_bad_options_are_one_line_errors(args: list[str], message: str, data_root: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(train_args(data_root, tmp_path / "m", *args), monkeypatch, capsys)
-    assert code == 2 and message in err and err.count("\n") == 1
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(train_args(data_root, tmp_path / "m", *args), monkeypatch, capsys)
+    assert code == 2 and message in err and err.count("\n") == 1 and out == "", err
+    assert not (tmp_path / "m").exists()
 
 
 def test_train_unknown_domain_and_unsafe_out(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -209,7 +237,8 @@ def test_train_unknown_domain_and_unsafe_out(data_root: Path, tmp_path: Path, mo
 
 
 def test_predict_conll_adds_a_column_matching_the_api(ptf_model: Path, data_root: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
     test_file = data_root / "ai" / "test.txt"
     code, out, err = run_cli(["predict", "--model", str(ptf_model), str(test_file)], monkeypatch, capsys)
     assert code == 0, err
@@ -219,7 +248,8 @@ def test_predict_conll_adds_a_column_matching_the_api(ptf_model: Path, data_root
     model = api.load_model(ptf_model)
     expected = model.predict_tokens([[line.split("\t")[0] for line in b] for b in source_blocks])
     assert [[line.split("\t")[2] for line in b] for b in blocks] == expected
-    assert all(line.split("\t")[:2] == src.split("\t") for b, sb in zip(blocks, source_blocks) for line, src in zip(b, sb))
+    assert all(line.split("\t")[:2] == src.split("\t")
+               for b, sb in zip(blocks, source_blocks) for line, src in zip(b, sb))
     code, out, err = run_cli(["predict", "--model", str(ptf_model), str(test_file), "--format", "json",
                               "--out", str(tmp_path / "p.json")], monkeypatch, capsys)
     assert code == 0 and out == ""
@@ -247,13 +277,15 @@ def test_predict_raw_text_json_and_conll(ptf_model: Path, tmp_path: Path, monkey
                              monkeypatch, capsys)
     assert code == 0, err
     sentences = [b.splitlines() for b in out.strip("\n").split("\n\n")]
-    assert len(sentences) == 2 and [line.split("\t")[0] for line in sentences[0]][:3] == ["Hinton", "uses", "backpropagation"]
+    assert len(sentences) == 2
+    assert [line.split("\t")[0] for line in sentences[0]][:3] == ["Hinton", "uses", "backpropagation"]
 
 
 @pytest.mark.parametrize("case", ["no_model", "corrupt_weights", "missing_input", "binary_input", "both_inputs",
                                   "bad_format"])
 def test_predict_errors_are_one_line_exit_2(case: str, ptf_model: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     model, inputs = str(ptf_model), ["--text", "Some text."]
     if case == "no_model":
         model = str(tmp_path / "missing")

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli, run_in_fixture
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli, run_in_fixture, run_toml
 
 SCIENCE_ENTS = [("Einstein", "scientist"), ("Nature", "academicjournal"), ("Paris", "location")]
 SIZES = {"conll2003": (40, 10, 10), "ai": (12, 8, 8), "science": (10, 6, 5)}
@@ -40,7 +40,7 @@ def pooled_model(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_pooled_domains_train_on_every_split(pooled_model: Path) -> None:
     metrics = json.loads((pooled_model / "metrics.json").read_text())
-    assert metrics["domain"] == "ai,science"
+    assert metrics["target"] == "ai,science" and run_toml(pooled_model)["data"]["target"] == ["ai", "science"]
     labels = json.loads((pooled_model / "meta.json").read_text())["labels"]
     # Both domains' types are in the label space, after the source's.
     assert {"B-algorithm", "B-programlang", "B-scientist", "B-academicjournal"} <= set(labels[9:])
@@ -59,20 +59,23 @@ def test_init_model_fine_tunes_the_saved_model_without_pretraining(
     assert code == 0, err
     assert stdout.startswith("ai ptf (raw labels): dev F1")
     assert set((root / "cache").glob("*/pretrain.json")) == before  # nothing pre-trained again
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["init_model"] == str(pooled_model) and metrics["source"] is None
-    assert metrics["backbone"] == "bilstm_crf" and metrics["source_train_config"] is None
+    run = run_toml(out)
+    assert Path(run["backbone"]["init_model"]) == pooled_model.resolve()
+    assert run["backbone"]["name"] == "bilstm_crf"  # read from the starting model
+    assert "settings" not in run["backbone"] or run["backbone"]["settings"] == {}
     theirs = json.loads((pooled_model / "meta.json").read_text())["labels"]
     ours = json.loads((out / "meta.json").read_text())["labels"]
     assert ours[: len(theirs)] == theirs  # the starting model's label ids are kept
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--mode", "dft"], "--init-model needs --mode ptf"),
+    (["--mode", "dft"], "backbone.init_model needs mode ptf, not dft"),
     (["--model-config", "x.json"], "--model-config does not apply with --init-model"),
-    (["--source-limit", "5"], "--source-limit does not apply"),
-    (["--backbone", "encoder"], "--backbone encoder but the --init-model is a bilstm_crf model"),
+    (["--encoder", "x"], "--encoder does not apply with --init-model"),
+    (["--source-limit", "5"], "--source-limit does not apply with --init-model"),
+    (["--backbone", "encoder"], "backbone.name is encoder but init_model is a bilstm_crf model"),
     (["--labels", "normalised"], "trained on raw labels, not normalised"),
+    (["--set", "backbone.settings.hidden=4"], "backbone: settings do not apply with init_model"),
 ])
 def test_init_model_conflicts_are_one_line_errors(
     extra: list[str], message: str, pooled_model: Path, root: Path, tmp_path: Path,
@@ -85,8 +88,8 @@ def test_init_model_conflicts_are_one_line_errors(
 
 
 @pytest.mark.parametrize("domain, message", [
-    ("ai,ai", "--domain names ai more than once"),
-    ("ai,", "--domain has an empty name"),
+    ("ai,ai", "error: --domain (data.target): target domains must not repeat: ai named more than once"),
+    ("ai,", "error: --domain (data.target): a target domain name is empty"),
     ("ai,physics", "physics"),
 ])
 def test_bad_domain_lists_are_one_line_errors(domain: str, message: str, root: Path, tmp_path: Path,
