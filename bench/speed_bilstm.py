@@ -87,16 +87,16 @@ def train_speed(train: list, config: BiLSTMConfig, threads: int, args: argparse.
     torch.set_num_threads(threads)
     tagger = make_tagger(train, config)
     cfg = TrainConfig(batch_size=args.batch_size, threads=threads)
-    tagger.configure_training(cfg)
-    optimizer = trainer.make_optimizer(list(tagger.module.parameters()), cfg)
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(train))
-    warm = [train[i] for i in order[: 3 * args.batch_size]]
-    trainer._run_epoch(tagger, warm, cfg, optimizer, rng, None)
-    subset = [train[i] for i in order[: args.max_batches * args.batch_size]]
-    start, cpu = time.perf_counter(), time.process_time()
-    loss, seen, _ = trainer._run_epoch(tagger, subset, cfg, optimizer, rng, None)
-    seconds = time.perf_counter() - start
+    with tagger.fitting(cfg):  # the trainer's own set-up: optimiser from the tagger's groups
+        optimizer = trainer.make_optimizer(tagger.param_groups(cfg.lr), cfg)
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(train))
+        warm = [train[i] for i in order[: 3 * args.batch_size]]
+        trainer._run_epoch(tagger, warm, cfg, optimizer, rng, None)
+        subset = [train[i] for i in order[: args.max_batches * args.batch_size]]
+        start, cpu = time.perf_counter(), time.process_time()
+        loss, seen, _ = trainer._run_epoch(tagger, subset, cfg, optimizer, rng, None)
+        seconds = time.perf_counter() - start
     return {"threads": threads, "sentences": seen, "seconds": round(seconds, 3),
             "cpu_seconds": round(time.process_time() - cpu, 3),
             "sentences_per_second": round(seen / seconds, 1), "last_loss": round(loss, 4)}
@@ -117,7 +117,7 @@ def pretrain(domain: Any, config: BiLSTMConfig, args: argparse.Namespace) -> dic
     tagger = make_tagger(domain.train, config)
     cfg = TrainConfig(epochs=args.epochs, threads=args.pretrain_threads, batch_size=args.batch_size,
                       max_seconds=args.pretrain_minutes * 60)
-    result = tagger.fit(domain.train, domain.dev, cfg)
+    result = trainer.fit(tagger, domain.train, domain.dev, cfg)
     return {"threads": args.pretrain_threads, "best_dev_f1": round(100 * result.best_dev_f1, 2),
             "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
             "seconds": round(result.seconds, 1), "train_config": cfg.model_dump(mode="json"),
