@@ -114,7 +114,8 @@ def train_command(
     config: Annotated[Optional[Path], Opt(
         "--config", help="Run config (TOML), e.g. the run.toml of a saved model or --dry-run's output.")] = None,
     set_: Annotated[Optional[list[str]], Opt(
-        "--set", help="Override any config key: --set finetune.lr=5e-5 (repeatable; applied last).")] = None,
+        "--set", metavar="<key=value>",
+        help="Override any config key: --set finetune.lr=5e-5 (repeatable; applied last).")] = None,
     dry_run: Annotated[bool, Opt(
         "--dry-run", help="Print the resolved config as TOML and its run id; train and write nothing.")] = False,
     domain: Annotated[Optional[str], Opt(
@@ -157,7 +158,7 @@ def train_command(
     lr_schedule: Annotated[Optional[str], Opt(
         "--lr-schedule", help="pretrain/finetune.lr_schedule: constant, or linear warm-up then decay to 0.")] = None,
     warmup: Annotated[Optional[float], Opt(
-        "--warmup", help="pretrain/finetune.warmup: share of the steps spent warming up (linear).")] = None,
+        "--warmup", help="pretrain/finetune.warmup: share of the steps spent warming up (linear; 0.1).")] = None,
     label_map: Annotated[Optional[Path], Opt(
         "--label-map", help="data.label_map: TOML label map (default: the shipped CrossNER map).")] = None,
     label_init: Annotated[Optional[str], Opt(
@@ -165,7 +166,8 @@ def train_command(
                              "generic type) or fresh.")] = None,
     init_model: Annotated[Optional[Path], Opt(
         "--init-model",
-        help="backbone.init_model: ptf from this saved model instead of pre-training on the source.")] = None,
+        help="backbone.init_model: ptf from this saved model instead of pre-training on the source; its backbone "
+             "and label mode apply.")] = None,
     cache: Annotated[Optional[Path], Opt(
         "--cache", help="runtime.cache: pre-trained model cache (default: user cache).")] = None,
     source_limit: Annotated[Optional[int], Opt(
@@ -176,7 +178,12 @@ def train_command(
     quiet: Annotated[bool, Opt(
         "--quiet", "-q", help="No progress bar or messages; only the final scores line.")] = False,
 ) -> None:
-    """Train a tagger for a target domain and report its dev and test entity F1."""
+    """Train a tagger for a target domain and report its dev and test entity F1.
+
+    The settings are one run config: --config FILE (TOML), then the flags (shorthands for its keys,
+    named in each flag's help), then --set KEY=VALUE. The model folder gets run.toml, the resolved
+    config: xner train --config DIR/run.toml repeats the run, with the same run id.
+    """
     from xner.run.execute import RunHooks
     from xner.run.load import build_config, run_id, to_toml
     from xner.run.output import guard_out, train_to_folder
