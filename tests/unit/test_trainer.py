@@ -206,11 +206,11 @@ def test_linear_schedule_warms_up_then_decays_to_zero() -> None:
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0)
 
 
-def test_constant_schedule_has_no_scheduler_and_is_left_out_of_dumps() -> None:
+def test_constant_schedule_has_no_scheduler_and_every_setting_is_dumped() -> None:
     optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
     assert trainer.make_scheduler(optimizer, TrainConfig(), steps_per_epoch=3) is None
-    # Cache keys and run ids are hashes of this dump: the new settings must not change them.
-    assert "lr_schedule" not in TrainConfig().model_dump() and "warmup" not in TrainConfig().model_dump()
+    # Run ids carry a schema version now, so no setting is left out of the dump to keep old ids.
+    assert TrainConfig().model_dump()["lr_schedule"] == "constant" and TrainConfig().model_dump()["warmup"] == 0.1
     linear = TrainConfig(lr_schedule="linear", warmup=0.2)
     assert linear.model_dump()["lr_schedule"] == "linear" and linear.model_dump()["warmup"] == 0.2
     assert TrainConfig(**linear.model_dump(mode="json")) == linear

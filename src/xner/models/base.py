@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from xner.data.corpus import Sentence
 from xner.labels.space import LabelSpace
@@ -45,16 +45,6 @@ class TrainConfig(BaseModel):
     lr_schedule: Literal["constant", "linear"] = Field(
         "constant", description="constant lr, or linear warm-up then linear decay to 0 at the last epoch")
     warmup: float = Field(0.1, ge=0, lt=1, description="linear schedule: share of the steps spent warming up")
-
-    @model_serializer(mode="wrap")
-    def _leave_out_late_defaults(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        """Settings added after run ids and cache keys existed are left out at their defaults, so
-        those ids and keys (hashes of this dump) stay valid."""
-        data = handler(self)
-        if isinstance(data, dict) and data.get("lr_schedule", "constant") == "constant":
-            data.pop("lr_schedule", None)
-            data.pop("warmup", None)
-        return data
 
 
 @dataclass
