@@ -36,17 +36,18 @@ char_filters = 6
 hidden = 12
 infer_batch = 64
 
+[runtime]
+threads = 1
+
 [pretrain]
 epochs = 3
 batch_size = 8
 lr = 0.02
-threads = 1
 
 [finetune]
 epochs = 3
 batch_size = 8
 lr = 0.02
-threads = 1
 
 [methods.random]
 percentages = [0, 50]

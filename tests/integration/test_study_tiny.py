@@ -41,6 +41,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("ref")
     outcome = run_study(tiny.write_study(base, CONFIG), out=base / "s", quiet=True)
     assert outcome.failed == [] and outcome.counts["done"] == 9
+    # Kept models are written as `xner train` writes them: a normalised model carries its label map.
+    from xner.api import LABEL_MAP_FILE
+
+    models = list((base / "s" / "models").iterdir())
+    assert models and all((m / LABEL_MAP_FILE).is_file() and (m / "run.toml").is_file() for m in models)
     return base / "s"
 
 
@@ -134,10 +139,10 @@ def test_staged_method_trains_on_the_pool_then_the_target_and_resumes(tmp_path: 
     assert outcome.failed == [] and outcome.counts["done"] == 10
     with Store(ref / "s", readonly=True) as store:
         (staged,) = [r for r in store.runs() if r.method == "staged"]
-    target = staged.config["target"]
+    target, added = staged.config["data"]["target"][0], staged.config["added"]
     pool = [d for d in tiny.DOMAINS if d not in ("src", target)]
-    assert sorted(staged.config["added_domains"]) == sorted(pool)
-    assert staged.config["stage"]["epochs"] == 2 and staged.config["finetune"]["epochs"] == 3
+    assert added["method"] == "staged" and sorted(added["domains"]) == sorted(pool)
+    assert added["stage"]["epochs"] == 2 and staged.config["finetune"]["epochs"] == 3
     # The pooled stage's sentences from outside the target count as added: every pool domain's
     # train split, less the copies of test sentences planted in it.
     assert staged.metrics["n_added"] == sum(tiny.SIZES[d][0] for d in pool)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xner.study import faults
-from xner.study.runner import Backend
+from xner.study.backend import Backend
 
 TOML = """
 name = "fake"

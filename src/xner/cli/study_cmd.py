@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,8 +19,8 @@ def run_command(
     config: Annotated[Path, typer.Argument(help="Study config (TOML), e.g. configs/quick.toml.")],
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs in parallel (worker processes).")] = 1,
     executor: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
-    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --executor ray).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Study directory (default studies/NAME).")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (with --executor ray).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Study directory (default studies/NAME).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run (or resume) a study; finished runs are skipped. Ends by writing the report."""
@@ -55,6 +55,7 @@ def status_command(
 
     console = Console()
     with Store(study_dir, readonly=True) as store:
+        store.check_schema()
         grid = store.artefact("grid") or {}
         ids = list(grid.get("pretrain", [])) + list(grid.get("runs", [])) or None
         rows = store.runs(ids)

@@ -6,15 +6,15 @@ config means the same thing whatever the working directory.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xner.errors import ConfigError
-from xner.models.base import TrainConfig
+from xner.models.registry import backbone, train_defaults
+from xner.run.config import Phase
+from xner.tomlfile import error_message, key_line, parse_toml, read_toml, resolve_paths
 
 LabelMode = Literal["raw", "normalised"]
 DEFAULT_PERCENTAGES = (0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0)
@@ -90,6 +90,12 @@ class Methods(_Strict):
     baselines: Baselines = Baselines()
 
 
+class StudyRuntime(_Strict):
+    """How the study's runs execute; nothing here changes a result (nor a run id)."""
+
+    threads: int = Field(0, ge=0, description="torch threads per run; 0 = torch's default")
+
+
 class StudyConfig(_Strict):
     """Everything a study needs. ``target = "auto"`` lets the target-choice step pick it."""
 
@@ -102,8 +108,9 @@ class StudyConfig(_Strict):
     pool_splits: tuple[Literal["train", "dev"], ...] = ("train", "dev")
     backbone: Literal["bilstm_crf", "encoder"] = "bilstm_crf"
     model: dict[str, Any] = Field(default_factory=dict)
-    pretrain: TrainConfig = TrainConfig()
-    finetune: TrainConfig = TrainConfig()
+    # Keys not given take the backbone's defaults (xner.models.registry): source / target phase.
+    pretrain: Phase = Field(default_factory=Phase)
+    finetune: Phase = Field(default_factory=Phase)
     source_subset: int | None = Field(None, ge=1, description="use the first N source sentences")
     label_modes: tuple[LabelMode, ...] = ("raw", "normalised")
     label_map: Path | None = None
@@ -113,6 +120,7 @@ class StudyConfig(_Strict):
     seeds: tuple[int, ...] = (1, 2, 3)
     keep_models: bool = False
     methods: Methods = Methods()
+    runtime: StudyRuntime = StudyRuntime()
 
     @field_validator("label_modes", "seeds", "candidates", "pool_domains", "pool_splits")
     @classmethod
@@ -130,20 +138,19 @@ class StudyConfig(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _encoder_training_defaults(cls, data: Any) -> Any:
-        """An encoder wants very different training settings from the BiLSTM (lr 5e-5 vs 2e-3):
-        with ``backbone = "encoder"``, keys not given in [pretrain]/[finetune] take the
-        encoder's recommended values instead of TrainConfig's."""
-        if not isinstance(data, dict) or data.get("backbone") != "encoder":
+    def _phase_defaults(cls, data: Any) -> Any:
+        """Keys not given in [pretrain]/[finetune] take the backbone's defaults from the registry
+        (an encoder wants lr 5e-5 where the BiLSTM wants 2e-3)."""
+        if not isinstance(data, dict):
             return data
-        from xner.models.encoder import recommended_train_config
-
-        recommended = recommended_train_config().model_dump(exclude_unset=True)
+        name = data.get("backbone", "bilstm_crf")
+        if name not in ("bilstm_crf", "encoder"):
+            return data  # the Literal reports it
         data = dict(data)
-        for section in ("pretrain", "finetune"):
+        for section, phase in (("pretrain", "source"), ("finetune", "target")):
             given = data.get(section, {})
             if isinstance(given, dict):
-                data[section] = {**recommended, **given}
+                data[section] = {**train_defaults(name, phase), **given}  # type: ignore[arg-type]
         return data
 
     @model_validator(mode="after")
@@ -155,83 +162,33 @@ class StudyConfig(_Strict):
         return self
 
 
-def _loc(error: dict[str, Any]) -> str:
-    return ".".join(str(p) for p in error["loc"]) or "(top level)"
-
-
-def _toml_line(err: tomllib.TOMLDecodeError) -> int | None:
-    lineno = getattr(err, "lineno", None)
-    if lineno:
-        return int(lineno)
-    match = re.search(r"line (\d+)", str(err))
-    return int(match.group(1)) if match else None
-
-
-def _key_line(text: str, loc: str) -> int | None:
-    """Best-effort line of the key a validation error names (the last part of its loc)."""
-    parts = [p for p in loc.split(".") if not p.isdigit()]
-    if not parts:
-        return None
-    pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(parts[-1])}\s*(=|\]|\.)")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.search(line):
-            return number
-    return None
-
-
-def _resolve_paths(data: dict[str, Any], base: Path, path: Path, text: str) -> dict[str, Any]:
-    for key in ("data_root", "label_map"):
-        value = data.get(key)
-        if isinstance(value, str):
-            try:
-                data[key] = None if not value else (base / Path(value).expanduser()).resolve()
-            except (RuntimeError, ValueError, OSError) as err:  # unknown ~user, NUL byte, ...
-                raise ConfigError(f"{key}: not a usable path ({err})", path, _key_line(text, key)) from None
-    return data
+def _phase_threads(data: dict[str, Any], text: str, path: Path) -> None:
+    """``threads`` left in [pretrain]/[finetune] (where studies before the run config put it)."""
+    for section in ("pretrain", "finetune"):
+        given = data.get(section)
+        if isinstance(given, dict) and "threads" in given:
+            raise ConfigError(f"{section}.threads: threads are set once for the study, as [runtime] threads "
+                              f"(move it there)", path, key_line(text, f"{section}.threads"))
 
 
 def parse_config(text: str, path: Path) -> StudyConfig:
     """Parse TOML text; every problem becomes a one-line ConfigError naming ``path``."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        msg = getattr(err, "msg", None) or re.sub(r"\s*\(at line.*\)$", "", str(err))
-        raise ConfigError(f"TOML syntax error: {msg}", path, _toml_line(err)) from None
-    data = _resolve_paths(data, path.parent, path, text)
+    data = resolve_paths(parse_toml(text, path), ("data_root", "label_map"), path.parent, path, text)
+    _phase_threads(data, text, path)
     try:
         cfg = StudyConfig.model_validate(data)
         if cfg.model:  # importing a backbone's config pulls in torch: only when there is something to check
-            _model_class(cfg.backbone).model_validate(cfg.model)
+            backbone(cfg.backbone).config_class().model_validate(cfg.model)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = _loc(first)
+        loc, msg = error_message(err)
         if err.title != StudyConfig.__name__:  # the backbone's own config: keys live under [model]
             loc = "model." + loc if loc != "(top level)" else "model"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise ConfigError(f"{loc}: {first['msg']}{more}", path, _key_line(text, loc)) from None
+        raise ConfigError(f"{loc}: {msg}", path, key_line(text, loc)) from None
     return cfg
-
-
-def _model_class(backbone: str) -> type[BaseModel]:
-    """The backbone's config model, imported only when a config is checked (it pulls in torch)."""
-    if backbone == "encoder":
-        from xner.models.encoder import EncoderConfig
-
-        return EncoderConfig
-    from xner.models.bilstm_net import BiLSTMConfig
-
-    return BiLSTMConfig
 
 
 def load_config(path: str | Path) -> StudyConfig:
     """Read and validate a study config file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ConfigError(f"cannot read config: {err.strerror or err}", path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"not UTF-8 text (byte {err.start})", path) from None
+    _, text = read_toml(path)
     return parse_config(text, path)

@@ -2,9 +2,12 @@
 
 ``XNER_TEST_KILL_AFTER="POINT:N"`` makes the process SIGKILL itself the N-th time (default 1)
 it reaches the named point. With ``XNER_TEST_KILL_ONCE=FILE`` it kills only if FILE does not exist
-yet (and creates it), so a retried task in a fresh worker process survives. Points: ``pretrain`` (after a pre-training epoch), ``run`` (inside a
-run, after fine-tuning), ``stage`` (between the two fits of a staged run), ``checkpoint`` (a model is half written), ``db`` (a database transaction
-is open), ``predictions`` (a predictions file is half written). Unset, it costs one dict lookup.
+yet (and creates it), so a retried task in a fresh worker process survives. Points:
+``pretrain`` (after a pre-training epoch), ``run`` (inside a run, after fine-tuning), ``stage``
+(between the two fits of a staged run), ``checkpoint`` (a model is half written), ``db`` (a
+database transaction is open), ``predictions`` (a predictions file is half written). The first
+three are ``xner.run.execute.RunHooks`` checkpoints, so they fire inside ``run()`` itself.
+Unset, it costs one dict lookup.
 """
 
 from __future__ import annotations

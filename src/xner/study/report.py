@@ -140,7 +140,8 @@ def _target_section(store: Store, out: Path) -> list[str]:
     if choice:
         lines += [f"## Target choice ({choice['label_mode']} labels, seed {choice['seed']})", "",
                   "The pre-trained source model fine-tuned on each candidate's train split, scored on its "
-                  "dev split; the worst becomes the target.", "", "| domain | train | dev | dev F1 |", "|---|---|---|---|"]
+                  "dev split; the worst becomes the target.", "",
+                  "| domain | train | dev | dev F1 |", "|---|---|---|---|"]
         lines += [f"| {r['domain']} | {r.get('train', '')} | {r.get('dev', '')} | {float(r['dev_f1']):.4f} |"
                   for r in choice["rows"]]
         lines += ["", f"Target: **{choice['target']}**", ""]
@@ -194,6 +195,7 @@ def write_report(study_dir: str | Path) -> Path:
     """Write ``DIR/report/`` (replacing it whole) and return the README path."""
     study_dir = Path(study_dir)
     with Store(study_dir, readonly=True) as store:
+        store.check_schema()
         groups = summarise(study_dir, store)
         cfg = store.artefact("config") or {}
         budget = cfg.get("methods", {}).get("uncertainty", {}).get("budget")

@@ -2,7 +2,7 @@
 
 The driver (this module) alone writes the store. What a run does is pluggable: a ``Backend``
 holds top-level functions (so they pickle to worker processes and Ray tasks); the real one
-lives in ``xner.study.methods``, tests pass fakes.
+lives in ``xner.study.methods``, tests pass fakes. Every run is a ``RunConfig`` (``xner.study.grid``).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from xner.atomic import atomic_open
 from xner.errors import ConfigError, UserError
 from xner.study import faults
+from xner.study.backend import Backend, StudyContext
 from xner.study.config import StudyConfig, load_config
 from xner.study.executors import TaskFn, TaskResult, make_executor
-from xner.study.grid import RunSpec, pretrain_specs, run_specs
+from xner.study.grid import StudyRun, pretrain_specs, run_specs
 from xner.study.store import Store
-
-
-@dataclass(frozen=True)
-class Backend:
-    """What the runner calls. ``describe(cfg)`` runs in the driver and returns
-    ``{"data_root": str, "domains": [names], "label_map_sha256": str | None}``; the others run
-    in workers as ``fn(arg, context)``."""
-
-    describe: Callable[[StudyConfig], dict[str, Any]]
-    execute: TaskFn  # (RunSpec, ctx) -> {"metrics", "model_path"?, "predictions"?}
-    choose_target: TaskFn  # (candidates, ctx) -> {"rows": [{"domain", "dev_f1"}], "target"}
-    distances: TaskFn  # ((names, target, pool), ctx) -> {"tables": {...}, "ranking": [...]}
-
-
-@dataclass(frozen=True)
-class StudyContext:
-    """Everything a worker needs besides the run spec (small, picklable)."""
-
-    config: StudyConfig
-    study_dir: Path
-    data_root: Path
-    pretrained: dict[str, str] = field(default_factory=dict)  # RunSpec.pretrain_key -> model dir
 
 
 @dataclass
@@ -112,7 +91,7 @@ class _Driver:
             raise UserError(f"study step failed: {result.error}")
         return result.value or {}
 
-    def runs(self, specs: list[RunSpec], fn: TaskFn, title: str) -> None:
+    def runs(self, specs: list[StudyRun], fn: TaskFn, title: str) -> None:
         todo = [s for s in specs if not self._finished(s)]
         task = self.progress.add_task(title, total=len(specs), completed=len(specs) - len(todo)) \
             if self.progress else None
@@ -130,14 +109,14 @@ class _Driver:
                 if self.progress is not None and task is not None:
                     self.progress.advance(task)
 
-    def _finished(self, spec: RunSpec) -> bool:
+    def _finished(self, spec: StudyRun) -> bool:
         """Done, and its predictions file (if it has one) is still there."""
         row = self.store.get(spec.id)
         if row is None or row.status != "done":
             return False
         return not row.predictions_path or (self.study_dir / row.predictions_path).is_file()
 
-    def _record(self, spec: RunSpec, result: TaskResult) -> None:
+    def _record(self, spec: StudyRun, result: TaskResult) -> None:
         if not result.ok or result.value is None:
             self.failed.append(f"{spec.label()}: {(result.error or '').splitlines()[0]}")
             self.store.mark_failed(spec.id, result.error or "no result", result.seconds)
@@ -177,7 +156,7 @@ def _resolve_domains(cfg: StudyConfig, info: dict[str, Any], path: Path) -> tupl
 
 
 def _target(drv: _Driver, cfg: StudyConfig, ctx: StudyContext, candidates: list[str],
-            pre: list[RunSpec], backend: Backend) -> str:
+            pre: list[StudyRun], backend: Backend) -> str:
     if cfg.target != "auto":
         return cfg.target
     mode = "raw" if "raw" in cfg.label_modes else cfg.label_modes[0]
@@ -206,7 +185,7 @@ def _ranking(drv: _Driver, cfg: StudyConfig, names: list[str], target: str, pool
     return list(stored["ranking"])
 
 
-def _pretrained(store: Store, specs: list[RunSpec]) -> dict[str, str]:
+def _pretrained(store: Store, specs: list[StudyRun]) -> dict[str, str]:
     out = {}
     for spec in specs:
         row = store.get(spec.id)
@@ -215,7 +194,7 @@ def _pretrained(store: Store, specs: list[RunSpec]) -> dict[str, str]:
     return out
 
 
-def _stale_pretrained(store: Store, specs: list[RunSpec]) -> None:
+def _stale_pretrained(store: Store, specs: list[StudyRun]) -> None:
     """A finished pre-training whose model folder vanished must run again."""
     for spec in specs:
         row = store.get(spec.id)
@@ -245,6 +224,7 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
     console = console or Console(stderr=True, quiet=quiet)
     study_dir = Path(out) if out is not None else Path("studies") / cfg.name
     with _study_lock(study_dir), Store(study_dir) as store:
+        store.check_schema()
         _sweep_temp_files(study_dir)
         info = backend.describe(cfg)
         names, candidates = _resolve_domains(cfg, info, config_path)
@@ -254,8 +234,9 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
             raise UserError(f"cannot write the study directory: {err.strerror or err}", study_dir) from None
         store.put_artefact("config", cfg.model_dump(mode="json"))
         ctx = StudyContext(cfg, study_dir.resolve(), Path(info["data_root"]))
-        pre = pretrain_specs(cfg, info.get("label_map_sha256"))
-        store.add_runs([_row(s) for s in pre])
+        where = {"data_root": ctx.data_root, "study_dir": ctx.study_dir}
+        pre = pretrain_specs(cfg, cfg.target if cfg.target != "auto" else candidates[0], **where)
+        store.add_runs([s.row() for s in pre])
         _stale_pretrained(store, pre)
         ex = make_executor(executor, ctx, jobs=jobs, address=address)
         progress = _progress(quiet, console)
@@ -269,11 +250,11 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
             target = _target(drv, cfg, ctx, candidates, pre, backend)
             pool = list(cfg.pool_domains) or [d for d in candidates if d != target]
             ranking = _ranking(drv, cfg, sorted({*names}), target, pool, backend)
-            specs = run_specs(cfg, target, pool, ranking, info.get("label_map_sha256"))
-            store.add_runs([_row(s) for s in specs])
+            specs = run_specs(cfg, target, pool, ranking, **where)
+            store.add_runs([s.row() for s in specs])
             store.put_artefact("grid", {"pretrain": [s.id for s in pre], "runs": [s.id for s in specs],
                                         "target": target, "pool": pool})
-            drv.runs([s for s in specs if ctx.pretrained.get(s.pretrain_key) or s.method in ("dft", "jt")],
+            drv.runs([s for s in specs if ctx.pretrained.get(s.pretrain_key) or s.config.mode != "ptf"],
                      backend.execute, "runs")
         finally:
             if progress is not None:
@@ -287,6 +268,3 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
         outcome.report = write_report(study_dir)
     return outcome
 
-
-def _row(spec: RunSpec) -> tuple[str, str, float, str, int, str, str]:
-    return (spec.id, spec.method, spec.setting, spec.label_mode, spec.seed, spec.backbone, spec.canonical())

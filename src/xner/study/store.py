@@ -205,6 +205,16 @@ class Store:
             counts[row.status] += 1
         return counts
 
+    def check_schema(self) -> None:
+        """Refuse a study whose runs were made before runs were RunConfigs: their ids mean other
+        settings, and mixing them with today's would be silent nonsense."""
+        sql = "SELECT count(*) FROM runs WHERE instr(config, ?) = 0"
+        old = self._db.execute(sql, ('"schema_version"',)).fetchone()[0]
+        if old:
+            raise UserError(f"this study was made by an older xner run schema ({old} runs without a schema "
+                            "version) and cannot be resumed or reported by this xner; rerun its config into "
+                            "a new directory: xner study run CONFIG --out NEW_DIR", self.path.parent)
+
     # --- artefacts ----------------------------------------------------------------------------
 
     def put_artefact(self, name: str, value: Any) -> None:
