@@ -30,6 +30,7 @@ from xner.run.load import apply_override, run_id, validate
 from xner.tomlfile import read_toml, resolve_paths
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/measures.py beside this script
 
 
 def expand(path: Path) -> tuple[list[RunConfig], dict[str, Any]]:
@@ -73,7 +74,7 @@ def _machine() -> str:
     return f"{cpu or platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
 
 
-def run_all(configs: list[RunConfig], results: Path) -> Iterator[dict[str, Any]]:
+def run_all(configs: list[RunConfig], results: Path, measures: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """Run what is not in ``results`` yet, appending a record per run; yields every record."""
     from xner.run.execute import run
 
@@ -83,14 +84,26 @@ def run_all(configs: list[RunConfig], results: Path) -> Iterator[dict[str, Any]]
         if rid not in done:
             started = time.time()
             result = run(cfg)
+            seconds = round(time.time() - started, 1)
             done[rid] = {"run_id": rid, "config": json.loads(cfg.canonical()),
                          "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
-                         "seconds": round(time.time() - started, 1), "machine": _machine(),
+                         "seconds": seconds, "machine": _machine(), "threads": cfg.runtime.threads,
                          "dev": result.dev, "test": result.test, "fit": result.fit.to_json()}
+            if measures:
+                done[rid]["measures"] = _measure(measures, cfg, result)
             results.parent.mkdir(parents=True, exist_ok=True)
             with results.open("a", encoding="utf-8") as handle:  # one whole line per finished run
                 handle.write(json.dumps(done[rid], separators=(",", ":")) + "\n")
         yield done[rid]
+
+
+def _measure(names: list[str], cfg: RunConfig, result: Any) -> dict[str, Any]:
+    from measures import measure
+
+    from xner.run.data import data_root, target_domain
+
+    test = target_domain(cfg, data_root(cfg)).test
+    return measure(names, result.tagger, test, result.test_gold, result.test_pred)
 
 
 def table(records: list[dict[str, Any]], group_keys: list[str]) -> str:
@@ -128,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 state = "done" if rid in done else "todo"
                 print(f"{rid[:16]} {state} {cfg.mode} {cfg.data.target_name} seed={cfg.seed}")
             return 0
-        records = list(run_all(configs, results))
+        records = list(run_all(configs, results, meta.get("measures")))
     except UserError as err:
         print(err.format(), file=sys.stderr)
         return 2

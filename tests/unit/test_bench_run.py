@@ -44,6 +44,7 @@ def bench_config(tmp_path: Path) -> Path:
     config = tmp_path / "tiny.toml"
     config.write_text(f"""
 group_by = ["mode"]
+measures = ["untyped", "speed"]
 [grid]
 seed = [0, 1]
 [run]
@@ -73,6 +74,9 @@ def test_runs_the_grid_records_each_run_and_resumes(bench_config: Path, tmp_path
     records = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(records) == 2 and len({r["run_id"] for r in records}) == 2
     assert {r["config"]["seed"] for r in records} == {0, 1} and all(r["machine"] for r in records)
+    measured = records[0]["measures"]
+    assert 0 <= measured["untyped_f1"] <= 100 and measured["untyped_f1"] >= 100 * records[0]["test"]["f1"] - 1e-9
+    assert set(measured["words_per_second"]) == {"1 thread", "2 threads"}
     assert "| dft | 2 |" in capsys.readouterr().out
     assert bench.main([str(bench_config), "--results", str(results)]) == 0  # nothing left to run
     assert len(results.read_text().splitlines()) == 2
