@@ -55,7 +55,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as err:
         # typer vendors its own click; its usage errors are not click.ClickException.
-        if hasattr(err, "show") and isinstance(getattr(err, "exit_code", None), int):
+        exit_code = getattr(err, "exit_code", None)
+        if hasattr(err, "show") and isinstance(exit_code, int):
             err.show()
-            sys.exit(2 if err.exit_code == 2 else err.exit_code)
+            sys.exit(exit_code)
         raise

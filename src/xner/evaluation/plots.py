@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -19,8 +20,11 @@ from matplotlib.figure import Figure
 
 from xner.atomic import write_bytes
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the Literal of rc keys that rc_context takes
+
 # Fixed style so output does not depend on a user's matplotlibrc.
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.grid": False,

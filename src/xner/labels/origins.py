@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from xner.data.corpus import Sentence
-
 from xner.labels.normalise import LabelMap
 from xner.labels.space import OUTSIDE, LabelSpace, entity_type
 
@@ -43,9 +42,9 @@ def label_origins(old: LabelSpace, new: LabelSpace, label_map: LabelMap | None,
     for index in range(len(old), len(new)):
         tag = new.tags[index]
         kind = entity_type(tag)
-        generic = label_map.target(kind, where(kind)) if kind is not None else None
-        if generic is not None and (tag[:2], generic) in candidates:
-            origins[index] = candidates[(tag[:2], generic)]
+        mapped = label_map.target(kind, where(kind)) if kind is not None else None
+        if mapped is not None and (tag[:2], mapped) in candidates:
+            origins[index] = candidates[(tag[:2], mapped)]
     return origins
 
 

@@ -59,7 +59,7 @@ def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: lis
 def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence], corpus: Corpus,
             lmap: LabelMap | None, init_map: LabelMap | None) -> tuple[Tagger, FitResult, int]:
     """Active learning (or its random twin) for ``setting`` rounds; the last model is the run's."""
-    from xner.selection.active import active_learning
+    from xner.selection.active import Strategy, active_learning
     from xner.transfer.pretrain_finetune import finetune
 
     fits: list[FitResult] = []
@@ -69,7 +69,8 @@ def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sente
         fits.append(fit)
         return tagger
 
-    strategy = "uncertainty" if cfg.added.method == "uncertainty" else "random"
+    strategy: Strategy = "uncertainty" if cfg.added.method == "uncertainty" else "random"
     result = active_learning(train_fn, train, _pool(cfg, corpus, lmap), int(cfg.added.setting),
                              cfg.added.budget, how=cfg.added.score, strategy=strategy, seed=cfg.seed)
+    assert result.tagger is not None  # the last round always trains a model
     return result.tagger, fits[-1], len(result.added)

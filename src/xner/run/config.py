@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,7 +28,7 @@ from pydantic import (
 from xner.models.base import TrainConfig
 
 # Bumped whenever the meaning of a field changes: run ids (and so resumed studies) follow it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 Mode = Literal["ptf", "dft", "jt"]
 LabelMode = Literal["raw", "normalised"]
 AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged"]
@@ -201,7 +201,8 @@ class RunConfig(_Strict):
         name = section.get("name", "bilstm_crf") if isinstance(section, dict) else ""
         if name not in ("bilstm_crf", "encoder"):
             return data  # the Literal reports it
-        for key, phase in (("pretrain", "source"), ("finetune", "target")):
+        phases: tuple[tuple[str, Literal["source", "target"]], ...] = (("pretrain", "source"), ("finetune", "target"))
+        for key, phase in phases:
             given = data.get(key, {})
             if isinstance(given, dict):
                 data[key] = {**train_defaults(name, phase), **given}

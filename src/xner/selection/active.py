@@ -92,9 +92,11 @@ def active_learning(train_fn: TrainFn, labelled: Sequence[Sentence], pool: Seque
     for r in range(rounds + 1):
         # Random selection never looks at the model: with nothing to evaluate, only the last
         # round's model is needed, and the skipped ones would not change what is picked.
+        metric: float | None = None
         if strategy == "uncertainty" or evaluate_fn is not None or r == rounds:
             tagger = train_fn(list(labelled) + added)
-        metric = evaluate_fn(tagger) if evaluate_fn is not None else None
+            if evaluate_fn is not None:
+                metric = evaluate_fn(tagger)
         record = RoundRecord(r, len(labelled) + len(added), len(added), metric)
         records.append(record)
         if r == rounds or not remaining:

@@ -16,7 +16,7 @@ line naming the file and line (or Label Studio task).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +86,7 @@ def format_review(items: Sequence[ReviewItem], labels: Sequence[str], threshold:
 
 def export_for_review(tagger: Tagger, sentences: Sequence[Sentence], out_dir: Path,
                       threshold: float = DEFAULT_THRESHOLD, budget: int | None = None, how: str = "max",
-                      base: float | None = None, meta: dict[str, object] | None = None) -> ExportSummary:
+                      base: float | None = None, meta: Mapping[str, object] | None = None) -> ExportSummary:
     """Write review.conll, tasks.json, label_config.xml and manifest.json into ``out_dir``."""
     items = review_items(tagger, sentences, threshold, budget, how, base)
     labels = list(tagger.labels.tags)

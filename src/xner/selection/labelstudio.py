@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from xml.sax.saxutils import quoteattr
 
 from xner.data.tags import entity_spans, iob2_tags
@@ -88,7 +88,7 @@ def _latest_annotation(task: dict[str, Any], item: Reviewed) -> list[Any]:
     return result
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

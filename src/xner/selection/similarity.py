@@ -145,11 +145,9 @@ def _heatmap(table: Table, title: str, path: Path) -> None:
     try:
         from xner.evaluation.plots import plot_heatmap
     except ImportError:
-        plot_heatmap = None
-    if plot_heatmap is not None:
-        plot_heatmap(table.values, table.names, table.names, title, path, fmt=".3f")
+        _matplotlib_heatmap(table, title, path)
         return
-    _matplotlib_heatmap(table, title, path)
+    plot_heatmap(table.values, table.names, table.names, title, path, fmt=".3f")
 
 
 def _matplotlib_heatmap(table: Table, title: str, path: Path) -> None:
@@ -213,7 +211,7 @@ def sample_texts(sentences: Sequence[Sentence], max_sentences: int, seed: int) -
     idx = np.arange(len(sentences))
     if len(sentences) > max_sentences:
         idx = np.sort(np.random.default_rng(seed).choice(len(sentences), max_sentences, replace=False))
-    return [" ".join(sentences[i].tokens) for i in idx]
+    return [" ".join(sentences[int(i)].tokens) for i in idx]
 
 
 def embed_texts(texts: list[str], cache_dir: Path | None = None) -> np.ndarray:

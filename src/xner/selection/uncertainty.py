@@ -49,7 +49,7 @@ def sentence_score(entropies: np.ndarray | Sequence[float], how: str = "max") ->
     h = np.asarray(entropies, dtype=np.float64)
     if h.size == 0:
         return 0.0
-    return float({"max": h.max, "mean": h.mean, "sum": h.sum}[how]())
+    return float(h.max() if how == "max" else h.mean() if how == "mean" else h.sum())
 
 
 def _inputs(sentences: Sequence[Sentence]) -> list[tuple[str, ...]]:
