@@ -62,7 +62,23 @@ def test_top_level_keys() -> None:
 
 
 def test_training_keys() -> None:
-    _check(TrainConfig, _inline(_section("### Training settings", "### Backbone")))
+    """The per-backbone table and the shared keys name every phase setting with its real default."""
+    from xner.models.registry import train_defaults
+
+    section = _section("### Training settings", "### Backbone")
+    rows = re.findall(r"^\| `(\w+)`[^|]* \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", section, re.M)
+    columns = [("bilstm_crf", "source"), ("bilstm_crf", "target"), ("encoder", "source"), ("encoder", "target")]
+    for key, *cells in rows:
+        for (backbone, phase), cell in zip(columns, cells, strict=True):
+            value = {**TrainConfig().model_dump(), **train_defaults(backbone, phase)}[key]
+            text = cell.strip()
+            assert (text == value) if isinstance(value, str) else float(text) == value, (key, backbone, phase)
+    shared = _inline(section[section.index("The others are the same for both"):])
+    documented = {**{key: "per backbone" for key, *_ in rows}, **shared}
+    run_level = {"seed", "threads"}  # the run's seed; [runtime] threads
+    assert sorted(documented) == sorted(set(TrainConfig.model_fields) - run_level)
+    for key, text in shared.items():
+        assert _literal(text) == _plain(TrainConfig.model_fields[key].get_default()), key
 
 
 @pytest.mark.parametrize(("model", "start", "end"), [
