@@ -46,7 +46,8 @@ def main(path: Path) -> int:
         spurious += sum(span not in g for span in p)
     print(f"gold entities {sum(gold_count.values())}: right {sum(right.values())}, right span wrong type "
           f"{sum(confused.values())}, span missed {sum(missed.values())}; predicted spans not in gold {spurious}")
-    print("commonest confusions (gold -> predicted): " + ", ".join(f"{a} -> {b} {n}" for (a, b), n in confused.most_common(10)))
+    print("commonest confusions (gold -> predicted): "
+          + ", ".join(f"{a} -> {b} {n}" for (a, b), n in confused.most_common(10)))
     print("recall per gold type: " + ", ".join(f"{k} {right[k] / n:.2f}" for k, n in gold_count.most_common()))
     return 0
 

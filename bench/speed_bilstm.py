@@ -110,7 +110,8 @@ def infer_speed(tagger: BiLSTMCRFTagger, sentences: list, threads: int) -> dict[
     tagger.predict(sentences)
     seconds = time.perf_counter() - start
     return {"threads": threads, "sentences": len(sentences), "words": words,
-            "seconds": round(seconds, 3), "cpu_seconds": round(time.process_time() - cpu, 3), "words_per_second": round(words / seconds, 1)}
+            "seconds": round(seconds, 3), "cpu_seconds": round(time.process_time() - cpu, 3),
+            "words_per_second": round(words / seconds, 1)}
 
 
 def pretrain(domain: Any, config: BiLSTMConfig, args: argparse.Namespace) -> dict[str, Any]:

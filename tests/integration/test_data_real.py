@@ -9,8 +9,8 @@ import pytest
 
 from xner.data.conll import load_corpus, read_conll, read_conll_info, write_conll
 from xner.data.corpus import Corpus
-from xner.data.tags import is_valid_iob2
 from xner.data.stats import corpus_stats
+from xner.data.tags import is_valid_iob2
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "crossner"
 DOMAINS = ["ai", "conll2003", "literature", "music", "politics", "science"]

@@ -52,7 +52,8 @@ def test_export_then_import_unchanged(setup: tuple[Path, Path], tmp_path: Path) 
     after = read_conll(merged, "toy")
     assert [s.tokens for s in after] == [s.tokens for s in before]
     # The two reviewed sentences now carry the model's labels; the third is untouched.
-    items = [line.split(" = ")[1] for line in (out / "review.conll").read_text().splitlines() if line.startswith("# id")]
+    lines = (out / "review.conll").read_text().splitlines()
+    items = [line.split(" = ")[1] for line in lines if line.startswith("# id")]
     untouched = [i for i, s in enumerate(before) if f"toy/train.txt/{s.line}" not in items]
     assert len(untouched) == 1 and after[untouched[0]].tags == before[untouched[0]].tags
 
@@ -60,7 +61,7 @@ def test_export_then_import_unchanged(setup: tuple[Path, Path], tmp_path: Path) 
 def test_import_error_is_one_line_exit_2(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "annotate" / "toy", tmp_path / "toy")
     bad = FIXTURES / "bad" / "annotate" / "unknown_label.conll"
-    proc = subprocess.run([sys.executable, "-m", "xner", "annotate", "import", str(bad), "--into", str(tmp_path / "toy")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "xner", "annotate", "import", str(bad), "--into",
+                           str(tmp_path / "toy")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"error: {bad}:11: unknown label 'B-city'")

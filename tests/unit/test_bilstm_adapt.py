@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_bilstm_tagger import make_tagger
 
 from xner.data.corpus import Sentence
 from xner.errors import ModelError
 from xner.labels.space import LabelSpace
 from xner.models.base import TrainConfig
 from xner.training.trainer import fit
-from test_bilstm_tagger import make_tagger
 
 torch.set_num_threads(1)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_bilstm_tagger import make_tagger
 
 from xner.errors import ModelError
 from xner.models.bilstm_crf import BiLSTMCRFTagger
@@ -19,7 +20,6 @@ from xner.models.modeldir import (
     read_meta,
     save_checkpoint,
 )
-from test_bilstm_tagger import make_tagger
 
 torch.set_num_threads(1)
 

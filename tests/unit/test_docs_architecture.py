@@ -72,4 +72,5 @@ def test_import_table_matches_the_source() -> None:
         assert row, stage
         known = {p.stem if p.is_file() else p.name for p in SRC.iterdir() if not p.name.startswith("_")}
         documented = set(re.findall(r"`(\w+)`", row.group(1))) & known
-        assert documented == graph.get(stage, set()), f"{stage}: doc {sorted(documented)}, code {sorted(graph.get(stage, set()))}"
+        code = sorted(graph.get(stage, set()))
+        assert documented == graph.get(stage, set()), f"{stage}: doc {sorted(documented)}, code {code}"

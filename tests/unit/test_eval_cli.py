@@ -25,7 +25,8 @@ PRED = EVAL / "predictions.txt"
 # tokens: 9, wrong: Paris (B-LOC->B-ORG), Bob (B-PER->I-PER) -> accuracy 7/9.
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     """The real entry point (``xner.cli.main``) in-process; returns (exit code, stdout, stderr)."""
     monkeypatch.setattr(sys, "argv", ["xner", *args])
     try:
@@ -39,7 +40,8 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: py
 
 def test_file_mode_prints_report_and_writes_json_and_confusion(tmp_path: Path, capsys, monkeypatch) -> None:
     out_json, conf_dir = tmp_path / "r.json", tmp_path / "conf"
-    code, out, err = run_cli(["evaluate", str(PRED), "--json", str(out_json), "--confusion", str(conf_dir)], capsys, monkeypatch)
+    args = ["evaluate", str(PRED), "--json", str(out_json), "--confusion", str(conf_dir)]
+    code, out, err = run_cli(args, capsys, monkeypatch)
     assert code == 0, err
     assert "Entity-level scores" in out and "strict IOB2" in out and "0.7500" in out and "0.5714" in out
     report = json.loads(out_json.read_text(encoding="utf-8"))
@@ -62,7 +64,8 @@ def test_label_mode_normalised_maps_gold_and_predictions(tmp_path: Path, capsys,
     raw_json, norm_json = tmp_path / "raw.json", tmp_path / "norm.json"
     src = str(EVAL / "crossner_raw.txt")
     assert run_cli(["evaluate", src, "-q", "--json", str(raw_json)], capsys, monkeypatch)[0] == 0
-    assert run_cli(["evaluate", src, "-q", "--label-mode", "normalised", "--json", str(norm_json)], capsys, monkeypatch)[0] == 0
+    args = ["evaluate", src, "-q", "--label-mode", "normalised", "--json", str(norm_json)]
+    assert run_cli(args, capsys, monkeypatch)[0] == 0
     assert json.loads(raw_json.read_text())["entity"]["f1"] == 0.0
     norm = json.loads(norm_json.read_text())
     assert norm["entity"]["f1"] == 1.0 and set(norm["entity"]["per_type"]) == {"ORG", "PER"}
@@ -83,7 +86,8 @@ def test_model_mode_calls_api_evaluate_model(tmp_path: Path, capsys, monkeypatch
 
     monkeypatch.setitem(sys.modules, "xner.api", types.SimpleNamespace(evaluate_model=fake_evaluate_model))
     out_json = tmp_path / "m.json"
-    args = ["evaluate", "--model", str(tmp_path / "m"), "--domain", "ai", "--data", str(tmp_path), "--json", str(out_json)]
+    args = ["evaluate", "--model", str(tmp_path / "m"), "--domain", "ai", "--data", str(tmp_path),
+            "--json", str(out_json)]
     code, out, err = run_cli(args, capsys, monkeypatch)
     assert code == 0, err
     assert calls == [(tmp_path / "m", "ai", "test", tmp_path)]

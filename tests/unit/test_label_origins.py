@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from xner.labels.normalise import LabelMap, load_label_map
 from xner.data.corpus import Sentence
+from xner.labels.normalise import LabelMap, load_label_map
 from xner.labels.origins import inside_conflicts, label_origins, type_domains
 from xner.labels.space import LabelSpace
 from xner.models.crf import CRF, copy_label_rows
