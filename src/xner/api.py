@@ -1,4 +1,5 @@
-"""The Python API: load a trained model, tag raw text or tokens, evaluate on a domain split.
+"""The Python API: load a trained model, tag raw text or tokens, evaluate on a domain split;
+and what the model-using commands (predict, select uncertain, annotate export) do.
 
     model = xner.load_model("models/ai-ptf")
     for entity in model.predict("Geoffrey Hinton works on deep learning.")[0]:
@@ -11,13 +12,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xner.data.corpus import SPLITS, Sentence
 from xner.errors import ConfigError, DataError, ModelError
 from xner.models.base import Tagger
 from xner.models.modeldir import LABEL_MAP, META, read_label_map
 from xner.text import TokenSpan, split_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from xner.selection.annotate import ExportSummary
 
 LABEL_MAP_FILE = LABEL_MAP  # label_map.json: the label map a normalised model was trained with
 
@@ -208,3 +214,104 @@ def evaluate_model(
     mode = model.label_mode or "raw"
     gold = apply_label_mode(sentences, mode, label_map if label_map is not None else model_label_map(model))
     return gold, model.predict_tokens([s.tokens for s in gold])
+
+
+def _predict_conll(model: Model, path: Path, text: str, fmt: str) -> str:
+    """Tags for a CoNLL input: its lines with a tag column appended, or JSON documents."""
+    from xner.data.columns import TEXT, ColumnSpec, read_columns
+    from xner.data.tags import entity_spans
+
+    # Only the token column is read; the original line is kept so the output appends a tag column.
+    sentences = read_columns(path, ColumnSpec({0: TEXT}, min_width=1, same_width=False, keep_rows=True), text)
+    if not sentences:
+        raise DataError("input has no sentences", path)
+    tags = model.predict_tokens([s.columns[TEXT] for s in sentences])
+    if fmt == "conll":
+        return "".join("".join(f"{row.text}\t{tag}\n" for row, tag in zip(s.rows, t)) + "\n"
+                       for s, t in zip(sentences, tags))
+    docs = [{"tokens": s.columns[TEXT], "tags": t,
+             "entities": [{"text": " ".join(s.columns[TEXT][a:b]), "type": k, "token_start": a, "token_end": b}
+                          for k, a, b in entity_spans(t)]}
+            for s, t in zip(sentences, tags)]
+    return json.dumps(docs, ensure_ascii=False, indent=2) + "\n"
+
+
+def _predict_text(model: Model, text: str, fmt: str, scores: bool) -> str:
+    (analysis,) = model.analyze([text], scores=scores and fmt == "json")
+    if fmt == "conll":
+        return "".join("".join(f"{tok.text}\t{tag}\n" for tok, tag in zip(s, t)) + "\n"
+                       for s, t in zip(analysis.sentences, analysis.tags))
+    doc = {"text": text, "entities": [e.to_json() for e in analysis.entities]}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def predict_input(model_dir: str | Path, file: Path | None = None, text: str | None = None,
+                  fmt: str | None = None, input_kind: str = "auto", scores: bool = False,
+                  quantize: bool = False) -> str:
+    """``xner predict``: the tags of ``file`` (CoNLL or raw text) or of ``text``, as text.
+
+    ``fmt``: conll or json (default: conll for CoNLL input, json for text). ``input_kind``:
+    auto, conll or text (auto: CoNLL by suffix, or when every line ends in a tag).
+    """
+    from xner.data.columns import looks_like_conll, read_utf8_text
+
+    if (file is None) == (text is None):
+        raise ConfigError("give exactly one of FILE or --text")
+    if fmt not in (None, "conll", "json"):
+        raise ConfigError(f"--format must be conll or json, not {fmt!r}")
+    if input_kind not in ("auto", "conll", "text"):
+        raise ConfigError(f"--input must be auto, conll or text, not {input_kind!r}")
+    if file is not None:
+        content = read_utf8_text(file, kind="text or CoNLL file", allow_empty=True)
+        is_conll = input_kind == "conll" or (input_kind == "auto" and looks_like_conll(file, content))
+    else:
+        content, is_conll = text or "", False
+    model = load_model(model_dir, quantize=quantize)
+    if file is not None and is_conll:
+        return _predict_conll(model, file, content, fmt or "conll")
+    return _predict_text(model, content, fmt or "json", scores)
+
+
+def select_uncertain_pool(model_dir: str | Path, target: str, budget: int, out: Path,
+                          data_root: Path | None = None, score: str = "max", domains: Sequence[str] | None = None,
+                          source: str = "conll2003", with_entropies: bool = False,
+                          ) -> tuple[list[Sentence], int, list[np.ndarray]]:
+    """``xner select uncertain``: the ``budget`` train/dev pool sentences (all domains but
+    ``target`` and ``source``, or ``domains``) the model is least sure about, written with their
+    gold labels to ``out``; (chosen, pool size, token entropies of the chosen if asked for)."""
+    from xner.data.conll import write_conll
+    from xner.labels.normalise import apply_label_mode
+    from xner.selection.random_pool import data_pool
+    from xner.selection.uncertainty import entropies, select_uncertain
+
+    if budget < 1:
+        raise ConfigError(f"--budget must be >= 1, got {budget}")
+    model = load_model(model_dir)
+    mode, label_map = model.label_mode or "raw", model_label_map(model)
+    pool = apply_label_mode(data_pool(data_root, target, domains, ("train", "dev"), source), mode, label_map)
+    chosen = select_uncertain(model.tagger, pool, budget, score)
+    write_conll(out, chosen)
+    return chosen, len(pool), entropies(model.tagger, chosen) if with_entropies else []
+
+
+def export_review(model_dir: str | Path, domain: str, out: Path, data_root: Path | None = None,
+                  split: str = "train", threshold: float = 2.0, budget: int | None = None,
+                  score: str = "max") -> tuple[ExportSummary, int]:
+    """``xner annotate export``: the sentences of ``domain``/``split`` with uncertain tokens, with
+    the model's labels, written to ``out`` for people to check; (summary, sentences read)."""
+    from xner.data.conll import read_conll
+    from xner.data.sources import find_data_root
+    from xner.selection.annotate import export_for_review
+
+    if split not in SPLITS:
+        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if budget is not None and budget < 1:
+        raise ConfigError(f"--budget must be >= 1, got {budget}")
+    model = load_model(model_dir)
+    file = find_data_root(data_root) / domain / f"{split}.txt"
+    if not file.is_file():
+        raise DataError(f"no {split} split for domain {domain!r}", file)
+    sentences = read_conll(file, domain)
+    meta = {"model": str(model_dir), "data_file": str(file), "domain": domain, "split": split,
+            "label_mode": model.label_mode}
+    return export_for_review(model.tagger, sentences, out, threshold, budget, score, meta=meta), len(sentences)

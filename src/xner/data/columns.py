@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from xner.data.tags import tag_problem
 from xner.errors import DataError
 
 TEXT = "text"  # the column name of the token
@@ -114,6 +115,23 @@ def split_fields(line: str, tabs_only: bool = False) -> list[str]:
     if tabs_only:
         return [line.strip()]
     return [f for f in line.split(" ") if f]
+
+
+CONLL_SUFFIXES = {".conll", ".conllu", ".tsv", ".bio", ".iob", ".iob2", ".col"}
+
+
+def _is_tag(field: str) -> bool:
+    # BILOU's U- counts too: a gold column in any scheme marks a CoNLL file.
+    return tag_problem(field) is None or (field.startswith("U-") and len(field) > 2)
+
+
+def looks_like_conll(path: Path, text: str) -> bool:
+    """CoNLL by suffix, or when every non-blank line is ``token<space/tab>...TAG``."""
+    if path.suffix.lower() in CONLL_SUFFIXES:
+        return True
+    lines = [split_fields(line) for line in (raw.rstrip() for raw in text.splitlines())
+             if line and not line.startswith("-DOCSTART-")]
+    return bool(lines) and all(len(f) >= 2 and _is_tag(f[-1]) for f in lines)
 
 
 def _resolve(spec: ColumnSpec, width: int, path: Path, line: int) -> list[tuple[str, int]]:

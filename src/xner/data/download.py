@@ -172,3 +172,11 @@ def download_crossner(
             soft_wrap=True,
         )
     return root
+
+
+def download_dataset(name: str, dest: Path | str | None = None, base_url: str | None = None,
+                     timeout: float = 60.0, quiet: bool = False) -> Path:
+    """``xner data download NAME``: :func:`download_crossner`, the one dataset that can be fetched."""
+    if name.lower() != "crossner":
+        raise DataError(f"unknown dataset {name!r} (only 'crossner' can be downloaded)")
+    return download_crossner(dest, base_url, timeout=timeout, quiet=quiet)

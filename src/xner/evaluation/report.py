@@ -14,6 +14,7 @@ from rich.table import Table
 from sklearn.metrics import classification_report, confusion_matrix
 
 from xner.atomic import write_text
+from xner.errors import DataError
 from xner.evaluation.metrics import check_tags, entity_scores
 from xner.evaluation.plots import plot_confusion
 
@@ -63,6 +64,18 @@ def evaluation_report(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str, Any
             "confusion": {"labels": labels, "matrix": matrix.tolist()},
         }
     )
+
+
+def scored_report(gold: Sequence[Any], pred: Sequence[Any], source: Mapping[str, Any],
+                  path: Path | None = None) -> dict[str, Any]:
+    """:func:`evaluation_report` with ``source`` (what was scored) added; an empty input or a
+    tag-count mismatch is a DataError naming ``path``, the file or model that was read."""
+    try:
+        report = evaluation_report(gold, pred)
+    except ValueError as err:
+        raise DataError(str(err), path=path) from None
+    report["source"] = dict(source)
+    return report
 
 
 def write_confusion(report_or_matrix: Mapping[str, Any], out_dir: str | Path) -> tuple[Path, Path]:

@@ -189,3 +189,19 @@ def apply_label_mode(
     label_map = label_map if label_map is not None else load_label_map()
     check_covers(label_map, sentences)
     return [s.with_tags(normalise_tags(s.tags, label_map, s.domain)) for s in sentences]
+
+
+def read_predictions(path: Path, scheme: str = "auto", label_mode: str = "raw",
+                     label_map: Path | None = None) -> tuple[list[Sentence], list[list[str]]]:
+    """Gold sentences and predicted tags of a ``token ... gold predicted`` file. ``normalised``
+    maps both through ``label_map`` (a TOML file; default: the shipped map)."""
+    from xner.data.conll import read_prediction_file
+
+    gold, pred = read_prediction_file(path, scheme=scheme)
+    if label_mode == "normalised":
+        lmap = load_label_map(label_map)
+        # Predictions go through the same map, as sentences so domain overrides still apply.
+        pred_sents = [g.with_tags(p) for g, p in zip(gold, pred)]
+        gold = apply_label_mode(gold, "normalised", lmap)
+        pred = [list(s.tags) for s in apply_label_mode(pred_sents, "normalised", lmap)]
+    return gold, pred

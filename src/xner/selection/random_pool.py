@@ -9,6 +9,7 @@ sentence stored in another domain cannot leak evaluation text into training.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -98,3 +99,59 @@ def nested_sample(pool: Sequence[Sentence], percent: float, seed: int) -> list[S
     """
     k = sample_size(len(pool), percent)
     return [pool[i] for i in permutation(len(pool), seed)[:k]]
+
+
+def data_pool(data_root: Path | None, target: str, domains: Sequence[str] | None = None,
+              splits: Sequence[str] = POOL_SPLITS, source: str | None = DEFAULT_SOURCE) -> list[Sentence]:
+    """:func:`build_pool` over the corpus in the data root (see ``find_data_root``)."""
+    return build_pool(_load(data_root), target, domains, splits, source)
+
+
+def _load(data_root: Path | None) -> Corpus:
+    from xner.data.conll import load_corpus
+    from xner.data.sources import find_data_root
+
+    return load_corpus(find_data_root(data_root))
+
+
+def _check_pick(pick: str, metric: str) -> None:
+    from xner.selection.similarity import METRICS
+
+    if pick not in ("similar", "dissimilar"):
+        raise ConfigError(f"--pick must be similar or dissimilar, got {pick!r}")
+    if metric not in METRICS:
+        raise ConfigError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+
+
+def pick_domain(corpus: Corpus, target: str, pick: str, method: str = "tfidf", metric: str = "euclidean",
+                domains: Sequence[str] | None = None, source: str | None = DEFAULT_SOURCE) -> str:
+    """The pool domain most similar (``pick="similar"``) or most dissimilar to the target."""
+    from xner.selection.similarity import distance_tables, rank_by_similarity
+
+    _check_pick(pick, metric)
+    candidates = pool_domains(corpus, target, domains, source)
+    tables = distance_tables(corpus, [target, *candidates], method)
+    ranking = rank_by_similarity(tables[metric], target)
+    return ranking[0] if pick == "similar" else ranking[-1]
+
+
+def sample_to_file(out: Path, data_root: Path | None, target: str, percent: float, seed: int = 0,
+                   domains: Sequence[str] | None = None, splits: Sequence[str] = POOL_SPLITS,
+                   source: str | None = DEFAULT_SOURCE, pick: str | None = None, method: str = "tfidf",
+                   metric: str = "euclidean") -> tuple[list[Sentence], int, str | None]:
+    """``xner select random``: p% of the pool (a nested seeded sample) written to ``out`` as CoNLL.
+
+    With ``pick`` (similar or dissimilar) the pool is the one domain of ``domains`` (default: all
+    but target and source) most (dis)similar to the target. Returns (sample, pool size, the
+    picked domain or None).
+    """
+    from xner.data.conll import write_conll
+
+    if pick is not None:
+        _check_pick(pick, metric)
+    corpus = _load(data_root)
+    picked = None if pick is None else pick_domain(corpus, target, pick, method, metric, domains, source)
+    pool = build_pool(corpus, target, domains if picked is None else [picked], splits, source)
+    sample = nested_sample(pool, percent, seed)
+    write_conll(out, sample)
+    return sample, len(pool), picked

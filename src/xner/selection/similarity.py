@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +123,19 @@ def distance_tables(corpus: Corpus, names: Sequence[str] | None = None, method: 
     }
 
 
+def similarity_tables(data_root: Path | None, domains: Sequence[str] | None, method: str, out: Path,
+                      max_sentences: int = 500, cache_dir: Path | None = None) -> tuple[dict[str, Table], list[Path]]:
+    """``xner select similarity``: the tables between ``domains`` (default: all) of the data root,
+    written to ``out`` as ``<method>_<metric>`` CSV + PNG; returns the tables and the paths."""
+    from xner.data.conll import load_corpus
+    from xner.data.sources import find_data_root
+
+    corpus = load_corpus(find_data_root(data_root), domains)
+    kw: dict[str, object] = {"max_sentences": max_sentences, "cache_dir": cache_dir} if method == "minilm" else {}
+    tables = distance_tables(corpus, corpus.names(), method, **kw)
+    return tables, write_tables(tables, out, prefix=method)
+
+
 def rank_by_similarity(table: Table, target: str, exclude: Sequence[str] = ()) -> list[str]:
     """The other domains, most similar to ``target`` first (ties by name)."""
     if target not in table.names:
@@ -172,6 +185,16 @@ def _matplotlib_heatmap(table: Table, title: str, path: Path) -> None:
     fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
     write_bytes(path, buffer.getvalue())
+
+
+def format_tables(tables: dict[str, Table], target: str | None = None) -> Iterator[str]:
+    """Each table as text (:func:`format_table`), each followed, with ``target``, by the others
+    ranked by their similarity to it (lazily: what is printed first is out before an error)."""
+    for table in tables.values():
+        yield format_table(table)
+        if target is not None:
+            ranking = rank_by_similarity(table, target)
+            yield f"  most similar to {target}: {', '.join(ranking)} (first = most similar)\n"
 
 
 def write_tables(tables: dict[str, Table], out_dir: Path, prefix: str = "") -> list[Path]:

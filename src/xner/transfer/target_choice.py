@@ -86,6 +86,26 @@ def choose_target(pretrained_dir: Path, corpus: Corpus, candidates: Sequence[str
     return TargetChoice(rows, worst.domain)
 
 
+def choose_target_in(pretrained_dir: Path, data_root: Path | None, candidates: Sequence[str] | None = None,
+                     train_cfg: TrainConfig | None = None, label_mode: str = "raw", source: str | None = DEFAULT_SOURCE,
+                     progress: Callable[[str], None] | None = None) -> TargetChoice:
+    """:func:`choose_target` on the corpus in the data root (see ``find_data_root``); a
+    ``normalised`` label mode uses the shipped label map."""
+    from xner.data.conll import load_corpus
+    from xner.data.sources import find_data_root
+
+    if not Path(pretrained_dir).is_dir():
+        raise ConfigError(f"--pretrained: no model folder at {pretrained_dir}")
+    corpus = load_corpus(find_data_root(data_root))
+    label_map = None
+    if label_mode == "normalised":
+        from xner.labels.normalise import load_label_map
+
+        label_map = load_label_map()
+    return choose_target(pretrained_dir, corpus, candidates, train_cfg, label_mode, label_map, source=source,
+                         progress=progress)
+
+
 def format_choice(choice: TargetChoice) -> str:
     """Plain-text table, worst first, with the chosen target marked."""
     width = max(8, *(len(r.domain) for r in choice.rows)) + 2
