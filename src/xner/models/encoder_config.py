@@ -23,7 +23,8 @@ class EncoderConfig(BaseModel):
     # The encoder is uncased; dropping this cost 2.9 test F1 on the same check.
     casing_dim: int = Field(16, ge=0, description="casing embedding size; 0 = no casing feature")
     dropout: float = Field(0.1, ge=0, lt=1)
-    # x20 beat x1 by 9.8 test F1 on a 600-sentence conll2003 check (bench/encoder_bench.py --ablation, last in commit 21a0417).
+    # x20 beat x1 by 9.8 test F1 on a 600-sentence conll2003 check (bench/encoder_bench.py --ablation,
+    # last in commit 21a0417).
     head_lr_multiplier: float = Field(
         20.0, gt=0, description="head (linear, casing, CRF) learning rate / TrainConfig.lr (Adam)")
     predict_batch_size: int = Field(32, ge=1)
