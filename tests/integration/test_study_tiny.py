@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import _study_tiny as tiny
 import pytest
 
-import _study_tiny as tiny
 from xner.study.runner import run_study
 from xner.study.store import Store
 

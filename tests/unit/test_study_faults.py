@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _study_fake as fake
 import pytest
 
-import _study_fake as fake
 from xner.study.store import Store
 
 HERE = Path(__file__).resolve().parent

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import _study_fake as fake
 import pytest
 
-import _study_fake as fake
 from xner.data.corpus import Domain, Sentence
 from xner.errors import ConfigError
 from xner.run.load import build_config, run_id

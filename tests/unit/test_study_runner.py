@@ -9,10 +9,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import _study_fake as fake
 import pytest
 from typer.testing import CliRunner
 
-import _study_fake as fake
 from xner.errors import UserError
 from xner.study import runner as runner_mod
 from xner.study.runner import run_study

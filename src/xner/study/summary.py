@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from xner.errors import UserError
 from xner.data.tags import entity_spans
+from xner.errors import UserError
 from xner.study.grid import BASELINE, RESULT_METHODS
 from xner.study.store import RunRow, Store
 
