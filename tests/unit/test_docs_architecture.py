@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "xner"
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-STAGES = ("data", "labels", "models", "training", "transfer", "selection", "evaluation", "study", "cli")
+STAGES = ("data", "labels", "models", "training", "transfer", "selection", "run", "evaluation", "study", "cli")
 
 
 def _modules() -> set[str]:
