@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from xner.atomic import atomic_open
 from xner.data.columns import TEXT, Block, ColumnSpec, read_columns
@@ -108,17 +109,19 @@ def read_conll_info(
     return ReadResult(_sentences(blocks, NER, domain, str(path)), used, repaired)
 
 
-def read_conll(
-    path: str | Path,
-    domain: str = "",
-    scheme: str = "auto",
-    repair: bool = False,
-    tag_column: int = -1,
-    columns: Mapping[int, str] | ColumnSpec | None = None,
-) -> list[Sentence]:
+class ReadOptions(TypedDict, total=False):
+    """How ``read_conll_info`` reads a file (its keyword arguments after ``domain``)."""
+
+    scheme: str
+    repair: bool
+    tag_column: int
+    columns: Mapping[int, str] | ColumnSpec | None
+
+
+def read_conll(path: str | Path, domain: str = "", **options: Unpack[ReadOptions]) -> list[Sentence]:
     """Read a CoNLL file into IOB2 sentences: the tag is column ``tag_column`` (default the
     last), or the column named "ner" in ``columns`` (e.g. ``{0: "text", 3: "ner"}``)."""
-    return read_conll_info(path, domain, scheme, repair, tag_column, columns).sentences
+    return read_conll_info(path, domain, **options).sentences
 
 
 def read_prediction_file(
@@ -233,7 +236,7 @@ def load_domain(
     files = domain_files(folder)
     domain = Domain(name or Path(folder).resolve().name)
     for split, file in files.items():
-        setattr(domain, split, read_conll(file, domain.name, scheme, repair))
+        setattr(domain, split, read_conll(file, domain.name, scheme=scheme, repair=repair))
     return domain
 
 
