@@ -26,7 +26,7 @@ from typing import Any
 
 from xner.errors import UserError
 from xner.run.config import RunConfig
-from xner.run.load import apply_override, run_id, validate
+from xner.run.load import apply_override, label_map_digest, run_id, validate
 from xner.tomlfile import read_toml, resolve_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def run_all(configs: list[RunConfig], results: Path, measures: list[str] | None 
             started = time.time()
             result = run(cfg)
             seconds = round(time.time() - started, 1)
-            done[rid] = {"run_id": rid, "config": json.loads(cfg.canonical()),
+            done[rid] = {"run_id": rid, "config": json.loads(cfg.canonical(label_map_digest(cfg))),
                          "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
                          "seconds": seconds, "machine": _machine(), "threads": cfg.runtime.threads,
                          "dev": result.dev, "test": result.test, "fit": result.fit.to_json()}
