@@ -22,7 +22,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/xner study run $(CONFIG)
 
+# Every check: import layers, lint, types, then the whole test suite.
 test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:
