@@ -44,9 +44,19 @@ class WordTagger:
         self._module = nn.Sequential(nn.Embedding(len(self.vocab) + 1, 8), nn.Dropout(0.2),
                                      nn.Linear(8, len(self.labels)))
 
+    precision = "fp32"
+
     @property
     def module(self) -> nn.Module:
         return self._module
+
+    @property
+    def device(self) -> torch.device:
+        return next(self._module.parameters()).device
+
+    def to(self, device: torch.device) -> WordTagger:
+        self._module.to(device)
+        return self
 
     @contextmanager
     def fitting(self, cfg: TrainConfig) -> Iterator[None]:

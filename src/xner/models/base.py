@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from xner.data.corpus import Sentence
 from xner.labels.space import LabelSpace
@@ -20,6 +20,21 @@ from xner.labels.space import LabelSpace
 # Inputs to predict/marginals: Sentence objects or plain token lists.
 Tokens = Sequence[str]
 TaggerInput = Sequence[Sentence] | Sequence[Tokens]
+# Where and how strictly a fit runs, not what it computes: never part of a dump (or a hash).
+RUNTIME_FIELDS = ("device", "deterministic")
+
+
+def drop_neutral(data: dict[str, Any]) -> dict[str, Any]:
+    """A TrainConfig dump less what cannot change its numbers, and settings added after run
+    schema 1 at the value that means what configs meant before them (``accumulate`` 1, ``precision``
+    other than bf16/fp16), so every run id and cache key made before they existed still holds."""
+    for key in RUNTIME_FIELDS:
+        data.pop(key, None)
+    if data.get("accumulate") == 1:
+        del data["accumulate"]
+    if data.get("precision") not in ("bf16", "fp16"):
+        data.pop("precision", None)
+    return data
 
 
 class TrainConfig(BaseModel):
@@ -45,6 +60,18 @@ class TrainConfig(BaseModel):
     lr_schedule: Literal["constant", "linear"] = Field(
         "constant", description="constant lr, or linear warm-up then linear decay to 0 at the last epoch")
     warmup: float = Field(0.1, ge=0, lt=1, description="linear schedule: share of the steps spent warming up")
+    # One optimiser step per ``accumulate`` batches: k batches of b sentences act as one of k*b.
+    accumulate: int = Field(1, ge=1, description="batches whose gradients add up to one optimiser step")
+    device: str | None = Field(None, description="auto, cpu, cuda, cuda:N or mps; None: where the tagger is")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="forward passes: autocast to bf16/fp16, or fp32; auto: bf16 on a CUDA GPU that has it")
+    deterministic: bool = Field(False, description="deterministic kernels only (torch.use_deterministic_algorithms)")
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Every setting that shapes the numbers (see ``drop_neutral``)."""
+        data = handler(self)
+        return drop_neutral(data) if isinstance(data, dict) else data
 
 
 @dataclass
@@ -118,9 +145,19 @@ class TrainableTagger(Protocol):
     """
 
     labels: LabelSpace
+    # Forward passes (loss and prediction) autocast to this resolved precision: fp32, bf16 or fp16.
+    precision: str
 
     @property
     def module(self) -> Any:  # torch.nn.Module holding every trainable weight
+        ...
+
+    @property
+    def device(self) -> Any:  # torch.device the weights are on; batches and outputs follow it
+        ...
+
+    def to(self, device: Any) -> Any:
+        """Move the weights to ``device`` (a torch.device) and return the tagger."""
         ...
 
     def fitting(self, cfg: TrainConfig) -> AbstractContextManager[None]:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from xner.models.device import to_device
 from xner.models.vocab import Vocabularies, casing
 
 
@@ -35,6 +36,10 @@ class Batch:
     @property
     def size(self) -> int:
         return len(self.order)
+
+    def to(self, device: torch.device) -> Batch:
+        """This batch on ``device``, moved once (``lengths`` stay on the CPU, as packing wants)."""
+        return to_device(self, device, keep_on_cpu=("lengths",))
 
 
 def reverse_index(lengths: Tensor, steps: int) -> Tensor:

@@ -19,6 +19,7 @@ from xner.labels.space import LabelSpace
 from xner.models.base import TaggerInput, TrainConfig
 from xner.models.bilstm_batch import Batch, Encoded
 from xner.models.bilstm_net import BiLSTMConfig, BiLSTMNet
+from xner.models.device import autocast, budget_chunks, module_device
 from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
 from xner.models.vocab import UNK_ID, Vocabularies
 
@@ -30,6 +31,9 @@ BACKBONE = "bilstm_crf"
 _POOL_BATCHES = 50
 # Distinct tokens per char-CNN call at inference (bounds memory on huge inputs).
 _CHAR_CHUNK = 2048
+# Padded tokens per inference batch (and at most ``infer_batch`` sentences): 512 sentences of 64
+# tokens, so a batch of long sentences takes no more memory than the usual one of short ones.
+PREDICT_TOKENS = 512 * 64
 
 
 def _tokens(item: Sentence | Sequence[str]) -> tuple[str, ...]:
@@ -47,6 +51,8 @@ class BiLSTMCRFTagger:
         self.label_mode: str | None = None
         self.label_map: LabelMap | None = None  # the map of normalised labels, saved with the model
         self.unk_replace = 0.0  # set from TrainConfig while ``fitting``
+        self.precision = "fp32"  # forward passes autocast to this (the trainer sets it)
+        self.predict_tokens = PREDICT_TOKENS
         with torch.random.fork_rng():  # seeded init without disturbing the caller's RNG
             torch.manual_seed(seed)
             self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
@@ -66,6 +72,15 @@ class BiLSTMCRFTagger:
     @property
     def module(self) -> torch.nn.Module:
         return self.net
+
+    @property
+    def device(self) -> torch.device:
+        return module_device(self.net)
+
+    def to(self, device: torch.device | str) -> BiLSTMCRFTagger:
+        """Move the weights to ``device``; batches and outputs follow them."""
+        self.net.to(torch.device(device))
+        return self
 
     # ------------------------------------------------------------ batching
     def _encoded(self, token_lists: Sequence[Sequence[str]],
@@ -105,38 +120,48 @@ class BiLSTMCRFTagger:
         if train and self.unk_replace > 0:
             counts = np.bincount(encoded.word_ids[encoded.flat[:-1]], minlength=len(self.vocab.words))
             singletons = counts == 1
+        device = self.device
         for group in groups:
             batch = encoded.batch(group, per_batch_chars=True)
             if singletons is not None:
                 words = batch.words.numpy()
                 drop = singletons[words] & (rng.random(words.shape) < self.unk_replace)
                 words[drop] = UNK_ID  # in place: the tensor shares this memory
-            yield batch
+            yield batch.to(device)
 
     def _char_table(self, encoded: Encoded) -> torch.Tensor:
         """Char-CNN features of every distinct token, in chunks of similar length so that
         short tokens are not padded to the longest one."""
+        device = self.device
         by_length = torch.from_numpy(np.argsort(encoded.char_lens, kind="stable"))
-        chars, char_mask = torch.from_numpy(encoded.chars), torch.from_numpy(encoded.char_mask)
-        feats = torch.empty(len(chars), self.config.char_filters * len(self.config.char_widths))
+        chars = torch.from_numpy(encoded.chars).to(device)
+        char_mask = torch.from_numpy(encoded.char_mask).to(device)
+        feats = torch.empty(len(chars), self.config.char_filters * len(self.config.char_widths), device=device)
         for start in range(0, len(by_length), _CHAR_CHUNK):
             rows = by_length[start:start + _CHAR_CHUNK]
             width = int(encoded.char_lens[rows.numpy()].max())
-            feats[rows] = self.net.char_features(chars[rows, :width], char_mask[rows, :width])
+            rows_here = rows.to(device)
+            feats[rows_here] = self.net.char_features(chars[rows_here, :width], char_mask[rows_here, :width])
         return feats
 
     def _run(self, sentences: TaggerInput) -> Iterator[tuple[Batch, torch.Tensor, list[int]]]:
-        """Inference batches with their emissions; char features computed once per distinct token."""
+        """Inference batches (longest first, within ``predict_tokens`` padded tokens and
+        ``infer_batch`` sentences) with their emissions, in the tagger's device and precision;
+        char features are computed once per distinct token."""
         token_lists = [_tokens(s) for s in sentences]
         encoded = self._encoded(token_lists)
         self.net.eval()
-        feats = self._char_table(encoded)
-        lstm = self.net.bidirectional_lstm()
+        device = self.device
+        with autocast(device, self.precision):  # never held across a yield: the caller's code is its own
+            feats = self._char_table(encoded)
+        lstm = self.net.bidirectional_lstm().to(device)
         order = sorted((i for i, t in enumerate(token_lists) if t), key=lambda i: -len(token_lists[i]))
-        size = self.config.infer_batch
-        for start in range(0, len(order), size):
-            batch = encoded.batch(order[start:start + size], per_batch_chars=False)
-            yield batch, self.net.emissions(batch, feats, lstm), [len(token_lists[i]) for i in batch.order]
+        lengths = [len(t) for t in token_lists]
+        for chunk in budget_chunks(order, lengths, self.config.infer_batch, self.predict_tokens):
+            batch = encoded.batch(chunk, per_batch_chars=False).to(device)
+            with autocast(device, self.precision):
+                emissions = self.net.emissions(batch, feats, lstm)
+            yield batch, emissions, [lengths[i] for i in batch.order]
 
     # ------------------------------------------------------------ training
     @contextmanager
@@ -166,7 +191,7 @@ class BiLSTMCRFTagger:
         result = [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in sentences]
         with torch.inference_mode():
             for batch, emissions, lengths in self._run(sentences):
-                probs = self.net.crf.marginals(emissions, batch.mask).numpy()
+                probs = self.net.crf.marginals(emissions, batch.mask).cpu().numpy()
                 for row, (i, n) in enumerate(zip(batch.order, lengths)):
                     result[i] = probs[row, :n].copy()
         return result
@@ -184,8 +209,10 @@ class BiLSTMCRFTagger:
             )
         self.vocab.grow(s.tokens for s in sentences)
         generator = torch.Generator().manual_seed(self.seed + 1)
+        device = self.device
         self.net.grow(len(self.vocab.words), len(self.vocab.chars), len(labels), generator,
                       origins, inside_conflicts(labels, origins))
+        self.net.to(device)  # grown layers are built on the CPU, from the seeded CPU generator
         self.labels = labels.copy()
 
     # ------------------------------------------------------------ persistence
@@ -204,11 +231,12 @@ class BiLSTMCRFTagger:
             "vocab": self.vocab.to_json(),
             "seed": self.seed,
         }
-        write_checkpoint(folder, dict(self.net.state_dict()), meta)
+        write_checkpoint(folder, dict(self.net.state_dict()), meta)  # it copies the weights to the CPU
 
     @classmethod
-    def load(cls, directory: Path) -> BiLSTMCRFTagger:
-        """Weights and meta of a saved tagger (``modeldir.load_tagger`` adds its label map)."""
+    def load(cls, directory: Path, device: torch.device | str | None = None) -> BiLSTMCRFTagger:
+        """Weights and meta of a saved tagger (``modeldir.load_tagger`` adds its label map), read
+        to the CPU whatever device trained it, then moved to ``device`` if given."""
         tensors, meta = load_checkpoint(directory)
         path = Path(directory) / "meta.json"
         if meta["backbone"] != BACKBONE:
@@ -226,4 +254,4 @@ class BiLSTMCRFTagger:
         tagger = cls(config, vocab, labels, seed)
         tagger.label_mode = meta["label_mode"]
         load_state(tagger.net, tensors, Path(directory))
-        return tagger
+        return tagger if device is None else tagger.to(device)

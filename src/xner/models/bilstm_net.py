@@ -126,7 +126,7 @@ class BiLSTMNet(nn.Module):
         cfg = self.cfg
         first = self.fw[0]
         lstm = nn.LSTM(first.input_size, cfg.hidden, num_layers=cfg.layers, bidirectional=True,
-                       batch_first=True)
+                       batch_first=True, device=first.weight_ih_l0.device)
         with torch.no_grad():
             for k, (fw, bw) in enumerate(zip(self.fw, self.bw)):
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
@@ -146,7 +146,7 @@ class BiLSTMNet(nn.Module):
         the plain CRF likelihood.
         """
         assert batch.tags is not None, "training batches carry tags"
-        emissions = self.emissions(batch)
+        emissions = self.emissions(batch).float()  # under autocast: the cost and the CRF in fp32
         cost = None
         if o_weight < 1.0:
             wrong = torch.ones_like(emissions).scatter(2, batch.tags.unsqueeze(2), 0.0)

@@ -3,14 +3,40 @@
 Every method is batched; a boolean ``mask`` (B, T) marks real tokens. Masks must be
 left-aligned (a prefix of True per row, at least one True), which is what padded,
 length-sorted batches give. The only Python loops run over time steps, never over sentences.
+
+Whatever the precision of the network (bf16/fp16 autocast), the forward algorithm, Viterbi and
+the marginals run in fp32 (or float64 when given it): emissions are cast up and autocast is left,
+because sums of exponentials over long sentences lose too much in 8 bits of mantissa.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
+
+from xner.models.device import full_precision
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _full(x: Tensor) -> Tensor:
+    """``x`` in fp32 unless it already is fp32 or float64."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def fp32(method: F) -> F:
+    """Run a CRF method outside autocast, its emissions (and cost) cast up to fp32."""
+    @functools.wraps(method)
+    def wrapper(self: CRF, emissions: Tensor, *args: Any, **kwargs: Any) -> Any:
+        args = tuple(_full(a) if isinstance(a, Tensor) and a.is_floating_point() else a for a in args)
+        kwargs = {k: _full(v) if isinstance(v, Tensor) and v.is_floating_point() else v for k, v in kwargs.items()}
+        with full_precision(emissions.device):
+            return method(self, _full(emissions), *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 class CRF(nn.Module):
@@ -27,6 +53,7 @@ class CRF(nn.Module):
         self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
 
     # ----------------------------------------------------------------- training
+    @fp32
     def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor, cost: Tensor | None = None) -> Tensor:
         """Negative log-likelihood of ``tags`` per sentence, shape (B,).
 
@@ -37,6 +64,7 @@ class CRF(nn.Module):
         augmented = emissions if cost is None else emissions + cost
         return self.log_partition(augmented, mask) - self.path_score(emissions, tags, mask)
 
+    @fp32
     def path_score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Unnormalised score of the given tag paths, shape (B,)."""
         maskf = mask.to(emissions.dtype)
@@ -48,6 +76,7 @@ class CRF(nn.Module):
         last_tags = tags.gather(1, last.unsqueeze(1)).squeeze(1)
         return score + self.end[last_tags]
 
+    @fp32
     def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """log Z per sentence, shape (B,), by the forward algorithm in log space."""
         alpha = self.start + emissions[:, 0]
@@ -58,6 +87,7 @@ class CRF(nn.Module):
         return torch.logsumexp(alpha + self.end, dim=1)
 
     # ---------------------------------------------------------------- inference
+    @fp32
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, list[list[int]]]:
         """Best path score (B,) and best paths, each trimmed to its sentence length."""
         batch, steps, num_tags = emissions.shape
@@ -86,6 +116,7 @@ class CRF(nn.Module):
         """Viterbi best tag ids per sentence, trimmed to each sentence's length."""
         return self.viterbi(emissions, mask)[1]
 
+    @fp32
     def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """P(tag at t = j | sentence), shape (B, T, L); zero rows at padding."""
         batch, steps, _ = emissions.shape
@@ -121,7 +152,7 @@ class CRF(nn.Module):
             raise ValueError(f"cannot shrink a CRF from {old} to {new_num_tags} tags")
         if new_num_tags == old:
             return
-        source = torch.arange(new_num_tags)
+        source = torch.arange(new_num_tags, device=self.start.device)
         for new_id, old_id in (origins or {}).items():
             if not (old <= new_id < new_num_tags and 0 <= old_id < old):
                 raise ValueError(f"origin {new_id} -> {old_id} is not a new tag -> old tag pair")

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from pydantic import ValidationError
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
 
 from xner import __version__
 from xner.data.corpus import Sentence
@@ -29,7 +28,8 @@ from xner.labels.normalise import LabelMap
 from xner.labels.origins import inside_conflicts
 from xner.labels.space import LabelSpace
 from xner.models.base import TaggerInput, TrainConfig
-from xner.models.crf import CRF, copy_label_rows
+from xner.models.crf import copy_label_rows
+from xner.models.device import autocast, budget_chunks, module_device, to_device
 from xner.models.encoder_config import EncoderConfig
 from xner.models.encoder_files import (  # re-exported: callers import them from here
     DEFAULT_ENCODER,
@@ -40,9 +40,14 @@ from xner.models.encoder_files import (  # re-exported: callers import them from
     resolve_encoder,
     save_encoder_files,
 )
+from xner.models.encoder_net import EncoderNet, head_learning_rate
 from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
 from xner.models.registry import train_defaults
-from xner.models.subwords import CASING_CLASSES, Batch, Encoded, collate, encode
+from xner.models.subwords import Batch, Encoded, collate, encode
+
+# Padded subwords per prediction batch (and at most ``predict_batch_size`` sentences): 32 windows
+# of 128, so a batch of long sentences takes no more memory than one of short ones.
+PREDICT_TOKENS = 32 * 128
 
 __all__ = ["DEFAULT_ENCODER", "ENCODER_SUBDIR", "EncoderConfig", "EncoderNet", "EncoderTagger",
            "default_encoder_path", "head_learning_rate", "load_encoder", "load_tokenizer",
@@ -53,61 +58,6 @@ def recommended_train_config(**overrides: Any) -> TrainConfig:
     """Fine-tuning settings that suit a pre-trained encoder (TrainConfig's defaults suit the BiLSTM):
     the registry's encoder defaults, then ``overrides``."""
     return TrainConfig(**{**train_defaults("encoder", "target"), **overrides})
-
-
-class EncoderNet(nn.Module):
-    """Encoder -> first subword of each word (+ casing) -> dropout -> linear -> (CRF)."""
-
-    def __init__(self, encoder: nn.Module, num_labels: int, config: EncoderConfig) -> None:
-        super().__init__()
-        self.encoder = encoder
-        encoder_config: Any = encoder.config  # a transformers PretrainedConfig
-        hidden = int(encoder_config.hidden_size)
-        self.casing = nn.Embedding(CASING_CLASSES, config.casing_dim, padding_idx=0) if config.casing_dim else None
-        self.dropout = nn.Dropout(config.dropout)
-        self.proj = nn.Linear(hidden + config.casing_dim, num_labels)
-        self.crf = CRF(num_labels) if config.head == "crf" else None
-
-    def forward(self, batch: Batch) -> Tensor:
-        """Emission scores (B, T, labels) for the words of ``batch``."""
-        out = self.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
-        words = out.reshape(-1, out.shape[-1])[batch.gather]
-        if self.casing is not None:
-            words = torch.cat([words, self.casing(batch.casing)], dim=-1)
-        return self.proj(self.dropout(words))
-
-    def head_parameters(self) -> list[tuple[nn.Module, str]]:
-        """(module, name) of every weight that is not part of the pre-trained encoder."""
-        owners: list[nn.Module] = [self.proj] + [m for m in (self.casing, self.crf) if m is not None]
-        return [(m, name) for m in owners for name, _ in m.named_parameters(recurse=False)]
-
-
-class _Scale(nn.Module):
-    """weight = m * raw. Adam's steps on ``raw`` are about lr in size, so ``weight`` moves m * lr."""
-
-    def __init__(self, factor: float) -> None:
-        super().__init__()
-        self.factor = factor
-
-    def forward(self, raw: Tensor) -> Tensor:
-        return raw * self.factor
-
-    def right_inverse(self, weight: Tensor) -> Tensor:
-        return weight / self.factor
-
-
-@contextmanager
-def head_learning_rate(net: EncoderNet, factor: float) -> Iterator[None]:
-    """Give the head ``factor`` times the optimiser's learning rate while inside (the shared
-    trainer has one lr; a fresh head and CRF transitions need far more than the encoder)."""
-    targets = net.head_parameters() if factor != 1.0 else []
-    for module, name in targets:
-        parametrize.register_parametrization(module, name, _Scale(factor))
-    try:
-        yield
-    finally:
-        for module, name in targets:
-            parametrize.remove_parametrizations(module, name, leave_parametrized=True)
 
 
 def _tokens(item: Sentence | Sequence[str]) -> list[str]:
@@ -129,6 +79,8 @@ class EncoderTagger:
         self.label_mode = label_mode
         self.label_map: LabelMap | None = None  # the map of normalised labels, saved with the model
         self._fast: nn.Module | None = None  # the int8 copy used for prediction after quantize()
+        self.precision = "fp32"  # forward passes autocast to this (the trainer sets it)
+        self.predict_tokens = PREDICT_TOKENS
         limits = [config.max_length, int(getattr(net.encoder.config, "max_position_embeddings", 512))]
         model_max = getattr(tokenizer, "model_max_length", None)
         if isinstance(model_max, int) and model_max < 100_000:
@@ -160,6 +112,16 @@ class EncoderTagger:
     def module(self) -> nn.Module:
         return self.net
 
+    @property
+    def device(self) -> torch.device:
+        return module_device(self.net)
+
+    def to(self, device: torch.device | str) -> EncoderTagger:
+        """Move the weights to ``device``; batches and outputs follow them (a ``quantize`` copy
+        stays on the CPU, the only device int8 dynamic quantization runs on)."""
+        self.net.to(torch.device(device))
+        return self
+
     # ----------------------------------------------------------------- training
     def encode(self, sentences: Sequence[Sequence[str]]) -> list[Encoded]:
         return encode(self.tokenizer, sentences, self.max_length, self.overlap, self._unk)
@@ -177,9 +139,10 @@ class EncoderTagger:
         chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         if train:
             rng.shuffle(chunks)
+        device = self.device
         for chunk in chunks:
-            yield collate([encoded[i] for i in chunk], self._cls, self._sep, self._pad,
-                          [tags[i] for i in chunk])
+            yield to_device(collate([encoded[i] for i in chunk], self._cls, self._sep, self._pad,
+                                    [tags[i] for i in chunk]), device)
 
     def _tag_ids(self, sentence: Sentence) -> list[int]:
         try:
@@ -192,7 +155,7 @@ class EncoderTagger:
         """Mean over sentences of the summed token loss (softmax, O tokens weighted ``o_weight``)
         or the CRF negative log-likelihood (softmax-margin when ``o_weight`` < 1, as the BiLSTM-CRF:
         wrong labels on gold entity tokens get a -log(o_weight) bonus inside the partition)."""
-        emissions = self.net(batch)
+        emissions = self.net(batch).float()  # under autocast: the loss (and the CRF) in fp32
         assert batch.tags is not None
         if self.net.crf is not None:
             cost = None
@@ -238,6 +201,7 @@ class EncoderTagger:
             with torch.random.fork_rng():  # fresh rows from the tagger's seed, global RNG untouched
                 torch.manual_seed(self.seed * 7919 + new)
                 grown = nn.Linear(proj.in_features, new)
+            grown.to(proj.weight.device)
             with torch.no_grad():
                 grown.weight[:old] = proj.weight
                 grown.bias[:old] = proj.bias
@@ -253,18 +217,22 @@ class EncoderTagger:
         return self._fast if self._fast is not None else self.net
 
     def _emission_batches(self, tokens: list[list[str]]) -> Iterator[tuple[list[int], Tensor, Batch]]:
-        """(sentence indices, emissions, batch) over the non-empty sentences, in length order."""
+        """(sentence indices, emissions, batch) over the non-empty sentences, shortest first, in
+        batches of at most ``predict_batch_size`` sentences and ``predict_tokens`` subwords (padded),
+        on the predictor's device and in the tagger's precision."""
         index = [i for i, t in enumerate(tokens) if t]
         encoded = self.encode([tokens[i] for i in index])
         order = sorted(range(len(index)), key=lambda k: encoded[k].length)
         net = self._predictor()
         net.eval()
-        size = self.config.predict_batch_size
+        device = module_device(net)
+        lengths = [e.length for e in encoded]
         with torch.inference_mode():
-            for start in range(0, len(order), size):
-                chunk = order[start : start + size]
-                batch = collate([encoded[k] for k in chunk], self._cls, self._sep, self._pad)
-                yield [index[k] for k in chunk], net(batch), batch
+            for chunk in budget_chunks(order, lengths, self.config.predict_batch_size, self.predict_tokens):
+                batch = to_device(collate([encoded[k] for k in chunk], self._cls, self._sep, self._pad), device)
+                with autocast(device, self.precision):  # not held across the yield: the caller's code is its own
+                    emissions = net(batch)
+                yield [index[k] for k in chunk], emissions, batch
 
     def predict(self, sentences: TaggerInput) -> list[list[str]]:
         tokens = [_tokens(s) for s in sentences]
@@ -289,7 +257,7 @@ class EncoderTagger:
                 probs = crf.marginals(emissions.double(), batch.mask)
             else:
                 probs = emissions.double().softmax(-1)
-            for row, i in zip(probs.float().numpy(), ids):
+            for row, i in zip(probs.float().cpu().numpy(), ids):
                 out[i] = row[: len(tokens[i])]
         return out
 
@@ -300,7 +268,7 @@ class EncoderTagger:
         adapting drops the copy; ``save`` always writes the fp32 weights."""
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-        fast = copy.deepcopy(self.net).eval()
+        fast = copy.deepcopy(self.net).to("cpu").eval()
         with warnings.catch_warnings():  # torch marks torch.ao.quantization as deprecated
             warnings.simplefilter("ignore")
             fast.encoder = quantize_dynamic(fast.encoder, {nn.Linear: per_channel_dynamic_qconfig},
@@ -322,9 +290,10 @@ class EncoderTagger:
         save_encoder_files(folder, self.tokenizer, self.net.encoder)
 
     @classmethod
-    def load(cls, directory: Path) -> EncoderTagger:
+    def load(cls, directory: Path, device: torch.device | str | None = None) -> EncoderTagger:
         """Rebuild a saved tagger from ``directory`` alone, offline (``modeldir.load_tagger``
-        adds its label map)."""
+        adds its label map): weights read to the CPU whatever device trained them, then moved
+        to ``device`` if given."""
         directory = Path(directory)
         tensors, meta = load_checkpoint(directory)
         if meta.get("backbone") != cls.backbone:
@@ -342,7 +311,8 @@ class EncoderTagger:
         load_state(net, tensors, directory)
         net.eval()
         seed = meta.get("seed", 0)
-        return cls(net, tokenizer, labels, config, meta.get("label_mode"), seed if isinstance(seed, int) else 0)
+        tagger = cls(net, tokenizer, labels, config, meta.get("label_mode"), seed if isinstance(seed, int) else 0)
+        return tagger if device is None else tagger.to(device)
 
 
 def _as_config(config: EncoderConfig | dict[str, Any] | None) -> EncoderConfig:

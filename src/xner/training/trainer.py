@@ -1,16 +1,25 @@
 """The training loop shared by every backbone: seeded, clipped, early-stopped on dev entity F1.
 
 It needs only the ``TrainableTagger`` protocol (``module``, ``fitting``, ``param_groups``,
-``batches``, ``loss``, ``predict``), so the BiLSTM-CRF and the encoder tagger train the same way.
-The trainer calls the tagger, never the other way round: ``xner.models`` does not import this.
+``batches``, ``loss``, ``predict``, ``to``, ``device``, ``precision``), so the BiLSTM-CRF and the
+encoder tagger train the same way. The trainer calls the tagger, never the other way round:
+``xner.models`` does not import this.
+
+Runtime (``TrainConfig.device``, ``precision``, ``deterministic``): the tagger is moved to the
+device first; forward passes autocast to bf16/fp16 when asked (the CRF stays fp32), fp16 scales
+its loss (``GradScaler``); the best weights are kept as CPU copies, so a GPU holds one model.
+``accumulate`` = k adds the gradients of k batches before one optimiser step, each batch's mean
+loss weighted by its share of the k batches' sentences: exactly one batch of them all.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +29,7 @@ import torch
 from xner.atomic import write_text
 from xner.data.corpus import Sentence
 from xner.models.base import EpochLog, FitResult, ProgressFn, TrainableTagger, TrainConfig
+from xner.models.device import autocast, grad_scaler, resolve_device, resolve_precision, set_deterministic
 
 
 def dev_f1(tagger: TrainableTagger, dev: Sequence[Sentence]) -> float:
@@ -86,7 +96,8 @@ def make_scheduler(
 
 
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+    """CPU copies of the weights (on a GPU, the best epoch's copy must not double its memory)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
 
 class _EpochLogFile:
@@ -103,29 +114,77 @@ class _EpochLogFile:
         write_text(self.path, "\n".join(self.lines) + "\n")
 
 
+@dataclass
+class Stepper:
+    """One optimiser step's machinery: where the forward passes run, in what precision, the
+    loss scaler (fp16 only) and the clipping of the gradients before the step."""
+
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    precision: str = "fp32"
+    clip: float = 5.0
+    scaler: torch.amp.GradScaler | None = None
+
+    def __post_init__(self) -> None:
+        self.params = group_params(self.optimizer.param_groups)
+
+    def backward(self, tagger: TrainableTagger, group: Sequence[Any], o_weight: float) -> tuple[float, int]:
+        """Add the gradients of ``group`` (batches) as one batch of all their sentences: each
+        batch's mean loss is weighted by its share. Returns (sum of loss x sentences, sentences)."""
+        sizes = [_batch_size(batch) for batch in group]
+        whole = sum(sizes)
+        total = 0.0
+        for batch, size in zip(group, sizes):
+            with autocast(self.device, self.precision):
+                loss = tagger.loss(batch, o_weight)
+            part = loss if len(group) == 1 else loss * (size / whole)  # one batch: the loss as it is
+            (self.scaler.scale(part) if self.scaler is not None else part).backward()
+            total += float(loss.detach()) * size
+        return total, whole
+
+    def step(self) -> None:
+        """Clip the (unscaled) gradients and step; an fp16 step with inf/NaN gradients is skipped."""
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+
+
+def _groups(batches: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive groups of ``size`` batches (the last may be smaller)."""
+    group: list[Any] = []
+    for batch in batches:
+        group.append(batch)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 def _run_epoch(
     tagger: TrainableTagger,
     train: Sequence[Sentence],
     cfg: TrainConfig,
-    optimizer: torch.optim.Optimizer,
+    stepper: Stepper,
     rng: np.random.Generator,
     deadline: float | None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, int, bool]:
     """One pass over ``train``. Returns (mean loss per sentence, sentences seen, out of time)."""
     tagger.module.train()
-    params = group_params(optimizer.param_groups)
     total, seen = 0.0, 0
-    for batch in tagger.batches(train, cfg.batch_size, rng, train=True):
-        optimizer.zero_grad(set_to_none=True)
-        loss = tagger.loss(batch, cfg.o_weight)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-        optimizer.step()
+    for group in _groups(tagger.batches(train, cfg.batch_size, rng, train=True), cfg.accumulate):
+        stepper.optimizer.zero_grad(set_to_none=True)
+        loss, size = stepper.backward(tagger, group, cfg.o_weight)
+        stepper.step()
         if scheduler is not None:
             scheduler.step()
-        size = _batch_size(batch)
-        total += float(loss.detach()) * size
+        total += loss
         seen += size
         if deadline is not None and time.monotonic() >= deadline:
             return total / max(seen, 1), seen, True
@@ -161,10 +220,16 @@ def fit(
 ) -> FitResult:
     """Train ``tagger`` in place and leave it holding the weights of its best dev-F1 epoch.
 
-    With an empty ``dev`` every epoch runs and the last weights are kept.
+    With an empty ``dev`` every epoch runs and the last weights are kept. ``cfg.device`` (when
+    set) moves the tagger there first; it stays there, predicting in ``cfg.precision`` (resolved).
     """
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    device = resolve_device(cfg.device) if cfg.device is not None else tagger.device
+    set_deterministic(device, cfg.deterministic)
+    if cfg.device is not None:
+        tagger.to(device)
+    tagger.precision = resolve_precision(cfg.precision, device)
     seed_everything(cfg.seed)
     with tagger.fitting(cfg):
         result = _fit(tagger, train, dev, cfg, progress, Path(log_path) if log_path is not None else None)
@@ -178,7 +243,10 @@ def _fit(tagger: TrainableTagger, train: Sequence[Sentence], dev: Sequence[Sente
     rng = np.random.default_rng(cfg.seed)
     module = tagger.module
     optimizer = make_optimizer(tagger.param_groups(cfg.lr), cfg)
-    scheduler = make_scheduler(optimizer, cfg, -(-len(train) // cfg.batch_size))
+    batches = math.ceil(len(train) / cfg.batch_size)
+    scheduler = make_scheduler(optimizer, cfg, math.ceil(batches / cfg.accumulate))  # optimiser steps
+    device = tagger.device
+    stepper = Stepper(optimizer, device, tagger.precision, cfg.clip, grad_scaler(device, tagger.precision))
     log = _EpochLogFile(log_path)
     started = time.monotonic()
     deadline = started + cfg.max_seconds if cfg.max_seconds is not None else None
@@ -187,7 +255,7 @@ def _fit(tagger: TrainableTagger, train: Sequence[Sentence], dev: Sequence[Sente
     epoch = 0
     for epoch in range(1, cfg.epochs + 1):
         epoch_start = time.monotonic()
-        loss, seen, out_of_time = _run_epoch(tagger, train, cfg, optimizer, rng, deadline, scheduler)
+        loss, seen, out_of_time = _run_epoch(tagger, train, cfg, stepper, rng, deadline, scheduler)
         train_seconds = time.monotonic() - epoch_start
         # Out of time after this epoch: score it now (it is the last) rather than start another.
         out_of_time = out_of_time or (deadline is not None and time.monotonic() >= deadline)
