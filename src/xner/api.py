@@ -23,7 +23,8 @@ from xner.text import TokenSpan, split_text
 if TYPE_CHECKING:
     import numpy as np
 
-    from xner.selection.annotate import ExportSummary
+    from xner.selection.annotate import ExportSummary, ImportSummary
+    from xner.selection.labelstudio_sync import PushSummary
 
 LABEL_MAP_FILE = LABEL_MAP  # label_map.json: the label map a normalised model was trained with
 
@@ -315,3 +316,43 @@ def export_review(model_dir: str | Path, domain: str, out: Path, data_root: Path
     meta = {"model": str(model_dir), "data_file": str(file), "domain": domain, "split": split,
             "label_mode": model.label_mode}
     return export_for_review(model.tagger, sentences, out, threshold, budget, score, meta=meta), len(sentences)
+
+
+def push_review(model_dir: str | Path, domain: str, url: str, token: str | None = None, project: str | None = None,
+                data_root: Path | None = None, split: str = "train", threshold: float = 2.0,
+                budget: int | None = None, score: str = "max") -> tuple[PushSummary, int]:
+    """``xner annotate push``: what ``export_review`` selects, sent to the Label Studio at ``url`` as
+    tasks of project ``project`` (default ``xner DOMAIN/SPLIT``); (summary, sentences read).
+    ``token``: a personal access or legacy token, else ``$XNER_LABEL_STUDIO_TOKEN`` or
+    ``$LABEL_STUDIO_API_KEY``."""
+    from xner.data.conll import read_conll
+    from xner.data.sources import find_data_root
+    from xner.selection.annotate import review_items
+    from xner.selection.labelstudio_client import LabelStudio, resolve_token
+    from xner.selection.labelstudio_sync import push_items
+
+    if split not in SPLITS:
+        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if budget is not None and budget < 1:
+        raise ConfigError(f"--budget must be >= 1, got {budget}")
+    client = LabelStudio(url, resolve_token(token))
+    model = load_model(model_dir)
+    file = find_data_root(data_root) / domain / f"{split}.txt"
+    if not file.is_file():
+        raise DataError(f"no {split} split for domain {domain!r}", file)
+    sentences = read_conll(file, domain)
+    items = review_items(model.tagger, sentences, threshold, budget, score)
+    description = f"xner: {domain}/{split} sentences with a token entropy above {threshold:g}, model {model_dir}"
+    summary = push_items(client, items, model.labels, model.entity_types, project or f"xner {domain}/{split}",
+                         description)
+    return summary, len(sentences)
+
+
+def pull_review(url: str, project: str, into: Path, token: str | None = None,
+                out: Path | None = None) -> ImportSummary:
+    """``xner annotate pull``: the finished annotations of Label Studio project ``project``, checked
+    and merged into the data at ``into`` (or written to ``out``) as ``xner annotate import`` does."""
+    from xner.selection.labelstudio_client import LabelStudio, resolve_token
+    from xner.selection.labelstudio_sync import pull_into
+
+    return pull_into(LabelStudio(url, resolve_token(token)), project, into, out)

@@ -93,7 +93,7 @@ def export_for_review(tagger: Tagger, sentences: Sequence[Sentence], out_dir: Pa
     out = Path(out_dir)
     paths = [out / REVIEW_FILE, out / TASKS_FILE, out / CONFIG_FILE, out / MANIFEST_FILE]
     write_text(paths[0], format_review(items, labels, threshold))
-    write_json(paths[1], labelstudio.make_tasks(items, labels))
+    write_json(paths[1], labelstudio.make_tasks(items, labels, base))
     write_text(paths[2], labelstudio.label_config(tagger.labels.types))
     n_flags = sum(sum(i.uncertain) for i in items)
     write_json(paths[3], {**(meta or {}), "threshold": threshold, "budget": budget, "score": how,
@@ -164,6 +164,15 @@ class ImportSummary:
     changed_tokens: int
     written: list[Path]
     new_types: list[str]  # entity types the data had none of before (e.g. a label-mode mix-up)
+
+    def message(self) -> str:
+        """What ``annotate import`` and ``pull`` print: what was merged, and a note on new types."""
+        text = (f"merged {self.sentences} sentences ({self.changed_tokens} labels changed) into "
+                f"{', '.join(str(p) for p in self.written)}")
+        if self.new_types:
+            text += (f"\nnote: the data had no {', '.join(self.new_types)} entities before; check the label mode "
+                     "of the exporting model")
+        return text
 
 
 def _parse_sid(item: Reviewed) -> tuple[str, str, int]:

@@ -1,15 +1,19 @@
 """Label Studio: tasks with pre-annotations for review, and import of its JSON export.
 
 A task's text is the sentence's tokens joined by single spaces, so every token has exact
-character offsets. The model's entities go in as ``predictions`` (character spans); the
-uncertain tokens are listed in the task data (and shown in a header line by the labelling
-config). Importing reads Label Studio's full JSON export ("JSON" in its export menu), takes
-each task's latest non-cancelled annotation and turns its spans back into IOB2 labels.
+character offsets. The model's entities go in as ``predictions`` (character spans) whose
+``score`` is a confidence, ``1 -`` the highest token entropy divided by its maximum (the log of
+the number of tags): Label Studio sorts by it, lowest (most uncertain) first. The entropies
+stay in the task data (``entropy``: the sentence's score; ``uncertain``: the tokens above the
+threshold, also shown in a header line by the labelling config). Importing reads Label
+Studio's full JSON export ("JSON" in its export menu), takes each task's latest
+non-cancelled annotation and turns its spans back into IOB2 labels.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -31,7 +35,15 @@ def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
     return offsets
 
 
-def make_task(item: ReviewItem, labels: Sequence[str]) -> dict[str, Any]:
+def confidence(item: ReviewItem, n_tags: int, base: float | None = None) -> float:
+    """``1 -`` the sentence's highest token entropy over its maximum, ``log(n_tags)``: in [0, 1]."""
+    if n_tags < 2 or not item.entropy:
+        return 1.0
+    most = math.log(n_tags) / (math.log(base) if base else 1.0)
+    return min(1.0, max(0.0, 1.0 - max(item.entropy) / most))
+
+
+def make_task(item: ReviewItem, labels: Sequence[str], base: float | None = None) -> dict[str, Any]:
     offsets = token_offsets(item.tokens)
     text = " ".join(item.tokens)
     uncertain = [{"index": i, "token": t, "start": offsets[i][0], "end": offsets[i][1],
@@ -45,13 +57,28 @@ def make_task(item: ReviewItem, labels: Sequence[str]) -> dict[str, Any]:
     } for k, (kind, a, b) in enumerate(entity_spans(item.tags))]
     return {
         "data": {"text": text, "sid": item.sid, "tokens": list(item.tokens), "labels": list(labels),
-                 "uncertain": uncertain, "uncertain_text": f"Uncertain: {shown}"},
-        "predictions": [{"model_version": "xner", "score": round(item.score, 4), "result": result}],
+                 "uncertain": uncertain, "uncertain_text": f"Uncertain: {shown}", "entropy": round(item.score, 4)},
+        "predictions": [{"model_version": "xner", "score": round(confidence(item, len(labels), base), 4),
+                         "result": result}],
     }
 
 
-def make_tasks(items: Sequence[ReviewItem], labels: Sequence[str]) -> list[dict[str, Any]]:
-    return [make_task(item, labels) for item in items]
+def make_tasks(items: Sequence[ReviewItem], labels: Sequence[str], base: float | None = None) -> list[dict[str, Any]]:
+    return [make_task(item, labels, base) for item in items]
+
+
+def config_labels(config: str) -> list[str] | None:
+    """The entity types of a labelling config's xner ``Labels`` control (None: it has none)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(config)
+    except ET.ParseError:
+        return None
+    for control in root.iter("Labels"):
+        if control.get("name") == FROM_NAME and control.get("toName") == TO_NAME:
+            return [str(label.get("value")) for label in control.iter("Label")]
+    return None
 
 
 def label_config(types: Sequence[str]) -> str:
@@ -123,13 +150,13 @@ def _span_tags(item: Reviewed, result: list[Any], types: set[str] | None) -> lis
     return iob2_tags(spans, len(item.tokens))
 
 
-def _reviewed(task: Any, number: int, path: Path) -> tuple[Reviewed, list[str] | None]:
+def _reviewed(task: Any, number: int, path: str) -> tuple[Reviewed, list[str] | None]:
     where = f"task {task.get('id', number) if isinstance(task, dict) else number}"
     data = task.get("data") if isinstance(task, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("sid"), str) or not isinstance(data.get("tokens"), list):
         raise DataError(f"{where}: no data.sid/data.tokens (was it made by 'xner annotate export'?)", path)
     tokens = [str(t) for t in data["tokens"]]
-    item = Reviewed(data["sid"], tokens, [], str(path), None, None, f"{where} ({data['sid']}): ")
+    item = Reviewed(data["sid"], tokens, [], path, None, None, f"{where} ({data['sid']}): ")
     if data.get("text") != " ".join(tokens):
         raise item.fail("the task text was changed; edit labels only")
     labels = data.get("labels")
@@ -138,10 +165,15 @@ def _reviewed(task: Any, number: int, path: Path) -> tuple[Reviewed, list[str] |
 
 def read_export(path: Path) -> tuple[list[Reviewed], list[str] | None]:
     """Reviewed sentences from a Label Studio JSON export, and the exported label space."""
+    return read_tasks(_load(Path(path)), str(path))
+
+
+def read_tasks(tasks: Sequence[Any], where: str) -> tuple[list[Reviewed], list[str] | None]:
+    """Reviewed sentences from exported tasks (``where`` names them in errors), and the label space."""
     items: list[Reviewed] = []
     labels: list[str] | None = None
-    for number, task in enumerate(_load(Path(path)), start=1):
-        item, task_labels = _reviewed(task, number, Path(path))
+    for number, task in enumerate(tasks, start=1):
+        item, task_labels = _reviewed(task, number, where)
         labels = labels or task_labels
         types = {t[2:] for t in labels if t != "O"} if labels else None
         item.tags = _span_tags(item, _latest_annotation(task, item), types)
