@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +24,8 @@ SHORTHANDS: dict[str, tuple[str, ...]] = {
     "warmup": ("pretrain.warmup", "finetune.warmup"), "label_map": ("data.label_map",),
     "label_init": ("data.label_init",), "init_model": ("backbone.init_model",), "cache": ("runtime.cache",),
     "source_limit": ("data.source_subset",), "target_repeat": ("target_repeat",),
+    "device": ("runtime.device",), "precision": ("runtime.precision",), "deterministic": ("runtime.deterministic",),
+    "accumulate": ("pretrain.accumulate", "finetune.accumulate"),
 }
 
 
@@ -34,37 +34,11 @@ def _defaults(phase: Phase, key: str) -> str:
     return f"default {train_defaults('bilstm_crf', phase)[key]}, encoder {train_defaults('encoder', phase)[key]}"
 
 
-def _read_settings(path: Path | None) -> dict[str, Any] | None:
-    """Backbone settings from a JSON or TOML file (keys as in the backbone's config class)."""
-    if path is None:
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except FileNotFoundError:
-        raise ConfigError("model config file not found", path) from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ConfigError(f"cannot read model config: {err}", path) from None
-    if not isinstance(data, dict):
-        raise ConfigError("model config must be a table/object of settings", path)
-    return data
-
-
 def shorthand_settings(flags: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The (dotted key, value) pairs the given flags stand for (None: the flag was not given)."""
-    pairs: list[tuple[str, Any]] = []
-    if flags.get("domain") is not None:
-        pairs.append(("data.target", [part.strip() for part in flags["domain"].split(",")]))
-    settings = _read_settings(flags.get("model_config"))
-    if flags.get("encoder") is not None:
-        settings = {**(settings or {}), "encoder": flags["encoder"]}
-    if settings is not None:
-        pairs.append(("backbone.settings", settings))
-    for flag, keys in SHORTHANDS.items():
-        value = flags.get(flag)
-        if value is not None:
-            pairs.extend((key, str(value) if isinstance(value, Path) else value) for key in keys)
-    return pairs
+    """The (dotted key, value) pairs the given flags stand for (``xner.run.load.shorthand_settings``)."""
+    from xner.run.load import shorthand_settings as settings
+
+    return settings(flags, SHORTHANDS)
 
 
 @contextmanager
@@ -103,7 +77,7 @@ def _report(result: Any, out: Path, quiet: bool) -> None:
                f"dev F1 {_f1(dev)}  test F1 {_f1(test)}  (strict: dev {_f1(dev, 'strict_f1')}, "
                f"test {_f1(test, 'strict_f1')})")
     if not quiet:
-        typer.echo(f"model written to {out}")
+        typer.echo(f"model written to {out} (trained on {result.device}, {result.precision})")
 
 
 Opt = typer.Option
@@ -153,6 +127,15 @@ def train_command(
     seed: Annotated[Optional[int], Opt("--seed", help="seed (default 0).")] = None,
     threads: Annotated[Optional[int], Opt(
         "--threads", help="runtime.threads: torch threads (0 = torch default).")] = None,
+    device: Annotated[Optional[str], Opt(
+        "--device", help="runtime.device: auto (CUDA, then MPS, then CPU; default), cpu, cuda, cuda:N or mps.")] = None,
+    precision: Annotated[Optional[str], Opt(
+        "--precision", help="runtime.precision: auto (bf16 on a CUDA GPU that has it, else fp32), fp32, bf16 or "
+                            "fp16 (autocast; the CRF stays fp32).")] = None,
+    accumulate: Annotated[Optional[int], Opt(
+        "--accumulate", help="pretrain/finetune.accumulate: batches per optimiser step (default 1).")] = None,
+    deterministic: Annotated[Optional[bool], Opt(
+        "--deterministic", help="runtime.deterministic: deterministic GPU kernels only (slower).")] = None,
     o_weight: Annotated[Optional[float], Opt(
         "--o-weight", help="pretrain/finetune.o_weight: loss weight of the O tag (<= 1).")] = None,
     lr_schedule: Annotated[Optional[str], Opt(

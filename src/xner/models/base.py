@@ -62,7 +62,7 @@ class TrainConfig(BaseModel):
     warmup: float = Field(0.1, ge=0, lt=1, description="linear schedule: share of the steps spent warming up")
     # One optimiser step per ``accumulate`` batches: k batches of b sentences act as one of k*b.
     accumulate: int = Field(1, ge=1, description="batches whose gradients add up to one optimiser step")
-    device: str | None = Field(None, description="auto, cpu, cuda, cuda:N or mps; None: where the tagger is")
+    device: str | None = Field("auto", description="auto, cpu, cuda, cuda:N or mps; None: where the tagger is")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="forward passes: autocast to bf16/fp16, or fp32; auto: bf16 on a CUDA GPU that has it")
     deterministic: bool = Field(False, description="deterministic kernels only (torch.use_deterministic_algorithms)")

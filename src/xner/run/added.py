@@ -42,7 +42,7 @@ def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: lis
     if method == "staged":
         assert cfg.added.stage is not None
         pool_train, pool_dev = _pool(cfg, corpus, lmap, ("train",)), _pool(cfg, corpus, lmap, ("dev",))
-        stage = cfg.added.stage.train_config(cfg.seed, cfg.runtime.threads)
+        stage = cfg.phase_train(cfg.added.stage)
         tagger, _ = finetune(start, train + pool_train, dev + pool_dev, stage, label_map=init_map)
         checkpoint("stage")  # test hook: die between the two stages
         tagger, fit = finetune(tagger, train, dev, fcfg, label_map=init_map)

@@ -5,6 +5,12 @@ hand it to ``xner.run.execute.run``. Every setting has exactly one default: the 
 start from the backbone's defaults in ``xner.models.registry``, so a resolved config states every
 number that shaped the model. Its canonical form, which leaves out what does not change the
 result (runtime, the data root's location), gives the run id.
+
+One runtime setting does change the numbers: a precision of bf16 or fp16 (autocast). It enters
+the canonical form as ``runtime.precision`` only then, so every fp32 or ``auto`` run keeps the id
+it had before precision existed (``auto`` is bf16 on a CUDA GPU: such a run shares its id with
+the CPU one; ask for ``bf16`` to tell them apart). Likewise a phase's ``accumulate`` is written
+only when it is not 1 (see ``xner.models.base.drop_neutral``).
 """
 
 from __future__ import annotations
@@ -25,15 +31,15 @@ from pydantic import (
     model_validator,
 )
 
-from xner.models.base import TrainConfig
+from xner.models.base import RUNTIME_FIELDS, TrainConfig, drop_neutral
 
 # Bumped whenever the meaning of a field changes: run ids (and so resumed studies) follow it.
 SCHEMA_VERSION: Final = 1
 Mode = Literal["ptf", "dft", "jt"]
 LabelMode = Literal["raw", "normalised"]
 AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged"]
-# TrainConfig fields a phase does not own: the seed is the run's, threads are runtime.
-_NOT_PHASE = ("seed", "threads")
+# TrainConfig fields a phase does not own: the seed is the run's, the rest are [runtime]'s.
+_NOT_PHASE = ("seed", "threads", "precision", *RUNTIME_FIELDS)
 
 
 class _Strict(BaseModel):
@@ -49,22 +55,25 @@ class Phase(TrainConfig):
         if isinstance(data, dict):
             for key in _NOT_PHASE:
                 if key in data:
-                    where = "the top-level seed" if key == "seed" else "[runtime] threads"
+                    where = "the top-level seed" if key == "seed" else f"[runtime] {key}"
                     raise ValueError(f"{key}: set by {where}, not per phase")
         return data
 
     @model_serializer(mode="wrap")
     def _phase_dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        """Every setting, spelt out (a resolved config states them all), less seed and threads."""
+        """Every setting, spelt out (a resolved config states them all), less the run's and
+        runtime's, and ``accumulate`` at 1 (``drop_neutral``: ids made before it existed hold)."""
         data = handler(self)
         if isinstance(data, dict):
+            data = drop_neutral(data)
             for key in _NOT_PHASE:
                 data.pop(key, None)
         return data
 
-    def train_config(self, seed: int, threads: int) -> TrainConfig:
-        """The trainer's settings for this phase of a run."""
-        return TrainConfig(**self.model_dump(), seed=seed, threads=threads)
+    def train_config(self, seed: int, threads: int, **runtime: Any) -> TrainConfig:
+        """The trainer's settings for this phase of a run; ``runtime``: device, precision,
+        deterministic (``RunConfig.phase_train`` fills them from [runtime])."""
+        return TrainConfig(**self.model_dump(), seed=seed, threads=threads, **runtime)
 
 
 class DataSection(_Strict):
@@ -154,9 +163,14 @@ class AddedSection(_Strict):
 
 
 class Runtime(_Strict):
-    """How the run executes; nothing here changes its numbers, so none of it is in the run id."""
+    """How the run executes. Only an explicit bf16/fp16 ``precision`` changes its numbers, and
+    only that enters the run id (see the module's docstring)."""
 
     threads: int = Field(0, ge=0, description="torch threads; 0 = torch's default")
+    device: str = Field("auto", description="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="autocast of forward passes; auto: bf16 on a CUDA GPU that has it, else fp32")
+    deterministic: bool = Field(False, description="deterministic kernels only (slower on a GPU)")
     cache: Path | None = Field(None, description="pre-trained model cache; None: the user cache")
 
 
@@ -244,6 +258,8 @@ class RunConfig(_Strict):
         location, and settings the mode never reads (a dft run has no pre-training). The label
         map enters by the digest of its content (``label_map_digest``), not by its path."""
         data = self.model_dump(mode="json", exclude={"runtime": True, "data": {"root"}})
+        if self.runtime.precision in ("bf16", "fp16"):  # the one runtime setting that changes numbers
+            data["runtime"] = {"precision": self.runtime.precision}
         if not self.uses_source:
             data["pretrain"] = None
             data["data"]["source"] = data["data"]["source_subset"] = None
@@ -259,10 +275,16 @@ class RunConfig(_Strict):
     def run_id(self, label_map_digest: str | None = None) -> str:
         return hashlib.sha256(self.canonical(label_map_digest).encode("utf-8")).hexdigest()
 
+    def phase_train(self, phase: Phase) -> TrainConfig:
+        """The trainer's settings for ``phase``: the run's seed and [runtime] (the trainer resolves
+        device and precision on the machine it runs on)."""
+        rt = self.runtime
+        return phase.train_config(self.seed, rt.threads, device=rt.device, precision=rt.precision,
+                                  deterministic=rt.deterministic)
+
     def source_train(self) -> TrainConfig:
-        return self.pretrain.train_config(self.seed, self.runtime.threads)
+        return self.phase_train(self.pretrain)
 
     def target_train(self) -> TrainConfig:
         """The trainer's settings for the target fit (jt trains on the source: its pretrain phase)."""
-        phase = self.pretrain if self.mode == "jt" else self.finetune
-        return phase.train_config(self.seed, self.runtime.threads)
+        return self.phase_train(self.pretrain if self.mode == "jt" else self.finetune)

@@ -51,11 +51,14 @@ class RunResult:
     test_gold: list[list[str]] = field(default_factory=list)
     test_pred: list[list[str]] = field(default_factory=list)
     flags: dict[str, int] | None = None
+    device: str = "cpu"  # where it trained (resolved from [runtime] device), e.g. cuda:0
+    precision: str = "fp32"  # what its forward passes used (resolved from [runtime] precision)
 
     def metrics(self) -> dict[str, Any]:
         """What a model folder's ``metrics.json`` and the study's store record."""
         return {"run_id": self.run_id, "target": self.config.data.target_name, "mode": self.config.mode,
                 "fit": self.fit.to_json(), "dev": self.dev, "test": self.test,
+                "device": self.device, "precision": self.precision,
                 "n_train": self.n_train, "n_added": self.n_added, **({"flags": self.flags} if self.flags else {})}
 
 
@@ -128,9 +131,10 @@ def _flags(tagger: Tagger, train: list[Sentence], threshold: float) -> dict[str,
 
 def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     """Execute one run, start to end."""
-    from xner.run.preflight import preflight
+    from xner.run.preflight import check_runtime, preflight
     from xner.transfer.pretrain_finetune import stamp_label_mode
 
+    device, precision = check_runtime(cfg)
     preflight(cfg)
     root = run_data.data_root(cfg)
     target = run_data.target_domain(cfg, root)
@@ -144,4 +148,5 @@ def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     test_scores, pred = _scores(tagger, test)
     flags = _flags(tagger, train, cfg.flag_threshold) if cfg.flag_threshold else None
     return RunResult(cfg, cfg.run_id(label_map_digest(cfg)), tagger, fit, len(train) + n_added, n_added,
-                     dev_scores, test_scores, [list(s.tags) for s in test], pred, flags)
+                     dev_scores, test_scores, [list(s.tags) for s in test], pred, flags,
+                     device=device, precision=precision)

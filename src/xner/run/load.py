@@ -52,6 +52,41 @@ def apply_override(data: dict[str, Any], key: str, value: Any, origin: str) -> N
     table[leaf] = value
 
 
+def read_settings(path: Path | None) -> dict[str, Any] | None:
+    """Backbone settings from a JSON or TOML file (keys as in the backbone's config class)."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except FileNotFoundError:
+        raise ConfigError("model config file not found", path) from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ConfigError(f"cannot read model config: {err}", path) from None
+    if not isinstance(data, dict):
+        raise ConfigError("model config must be a table/object of settings", path)
+    return data
+
+
+def shorthand_settings(flags: Mapping[str, Any], shorthands: Mapping[str, Sequence[str]]) -> list[tuple[str, Any]]:
+    """The (dotted key, value) pairs the given command-line flags stand for (None: the flag was
+    not given): ``domain``, ``model_config`` and ``encoder`` by their own rules, the rest by
+    ``shorthands`` (flag -> the dotted keys it fills)."""
+    pairs: list[tuple[str, Any]] = []
+    if flags.get("domain") is not None:
+        pairs.append(("data.target", [part.strip() for part in flags["domain"].split(",")]))
+    settings = read_settings(flags.get("model_config"))
+    if flags.get("encoder") is not None:
+        settings = {**(settings or {}), "encoder": flags["encoder"]}
+    if settings is not None:
+        pairs.append(("backbone.settings", settings))
+    for flag, keys in shorthands.items():
+        value = flags.get(flag)
+        if value is not None:
+            pairs.extend((key, str(value) if isinstance(value, Path) else value) for key in keys)
+    return pairs
+
+
 def build_config(path: Path | None = None, shorthands: Iterable[tuple[str, Any]] = (),
                  overrides: Sequence[str] = (), flag_names: Mapping[str, str] | None = None) -> RunConfig:
     """The RunConfig from a file (or none), shorthand settings and ``--set`` overrides.

@@ -35,6 +35,18 @@ def check_encoder(name: str) -> None:
                          "Hugging Face cache (xner never downloads: pass a local folder)")
 
 
+def check_runtime(cfg: RunConfig) -> tuple[str, str]:
+    """The device and precision the run will use, resolved on this machine, before any data is
+    read: a device that is not here is one ConfigError line (exit 2). ``--deterministic`` is set
+    here too, before CUDA creates its first cuBLAS handle."""
+    from xner.models.device import resolve_device, resolve_precision, set_deterministic
+
+    device = resolve_device(cfg.runtime.device)
+    precision = resolve_precision(cfg.runtime.precision, device)
+    set_deterministic(device, cfg.runtime.deterministic)
+    return str(device), precision
+
+
 def preflight(cfg: RunConfig) -> None:
     """Everything that can be checked without the data: the encoder, the label map, the start model."""
     if cfg.backbone.name == "encoder" and cfg.backbone.init_model is None:
