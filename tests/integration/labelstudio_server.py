@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VERSION = "1.23.2"
 VENV = ROOT / ".cache" / "label-studio-venv"
 STAMP = VENV / f".installed-{VERSION}"
-INSTALL_TIMEOUT = 900  # seconds; a cold install downloads ~150 packages (about 4 minutes here)
+INSTALL_TIMEOUT = 600  # seconds; a cold install downloads ~150 packages (under 4 minutes here)
 START_TIMEOUT = 300  # the first start of a data folder runs every migration (about a minute)
 
 
