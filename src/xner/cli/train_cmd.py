@@ -23,7 +23,7 @@ SHORTHANDS: dict[str, tuple[str, ...]] = {
     "lr_schedule": ("pretrain.lr_schedule", "finetune.lr_schedule"),
     "warmup": ("pretrain.warmup", "finetune.warmup"), "label_map": ("data.label_map",),
     "label_init": ("data.label_init",), "init_model": ("backbone.init_model",), "cache": ("runtime.cache",),
-    "source_limit": ("data.source_subset",), "target_repeat": ("target_repeat",),
+    "source_limit": ("data.source_subset",), "target_repeat": ("target_repeat",), "offline": ("runtime.offline",),
     "device": ("runtime.device",), "precision": ("runtime.precision",), "deterministic": ("runtime.deterministic",),
     "accumulate": ("pretrain.accumulate", "finetune.accumulate"),
 }
@@ -107,8 +107,10 @@ def train_command(
     model_config: Annotated[Optional[Path], Opt(
         "--model-config", help="backbone.settings from a JSON or TOML file.")] = None,
     encoder: Annotated[Optional[str], Opt(
-        "--encoder", help="backbone.settings.encoder: a local model folder or a Hugging Face name already in the local "
-                          "cache (default: the packaged all-MiniLM-L6-v2).")] = None,
+        "--encoder", help="backbone.settings.encoder: a local model folder or a Hugging Face hub name, downloaded once "
+                          "into the Hugging Face cache (default: the packaged all-MiniLM-L6-v2).")] = None,
+    offline: Annotated[Optional[bool], Opt("--offline", help="runtime.offline: never download (a hub --encoder "
+                                           "must be in the Hugging Face cache), as HF_HUB_OFFLINE=1.")] = None,
     epochs: Annotated[Optional[int], Opt(
         "--epochs", help=f"finetune.epochs: max epochs on the target ({_defaults('target', 'epochs')}).")] = None,
     patience: Annotated[Optional[int], Opt(

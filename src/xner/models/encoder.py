@@ -1,9 +1,10 @@
 """A token-classification tagger over a pre-trained Transformer encoder (default: all-MiniLM-L6-v2).
 
 Each word is read at its first subword (see ``subwords``), joined with a small casing embedding
-because the default encoder lower-cases its input, and scored by a linear layer; a softmax or a
-linear-chain CRF turns the scores into tags. Nothing is ever downloaded: encoders load with
-``local_files_only`` and a saved model carries its own tokenizer and encoder config.
+when the tokenizer lower-cases its input (as the default encoder's does), and scored by a linear
+layer; a softmax or a linear-chain CRF turns the scores into tags. A hub encoder is downloaded
+once into the Hugging Face cache (``hub``); weights load from local files only, and a saved model
+carries its own tokenizer and encoder config, so it never needs the hub.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from xner.models.encoder_files import (  # re-exported: callers import them from
     load_tokenizer,
     resolve_encoder,
     save_encoder_files,
+    with_casing,
 )
 from xner.models.encoder_net import EncoderNet, head_learning_rate
 from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
@@ -102,6 +104,7 @@ class EncoderTagger:
         source = resolve_encoder(cfg.encoder)
         tokenizer = load_tokenizer(source)
         encoder = load_encoder(source)
+        cfg = with_casing(cfg, tokenizer)  # auto casing follows the tokenizer; meta.json keeps the int
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             net = EncoderNet(encoder, len(labels), cfg)
@@ -307,6 +310,7 @@ class EncoderTagger:
         if not (source / "config.json").is_file():
             raise ModelError("the encoder config is missing", source / "config.json")
         tokenizer = load_tokenizer(str(source))
+        config = with_casing(config, tokenizer)  # an int in meta.json (always, when saved) stays
         net = EncoderNet(load_encoder(str(source), pretrained=False), len(labels), config)
         load_state(net, tensors, directory)
         net.eval()

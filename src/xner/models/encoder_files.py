@@ -1,5 +1,6 @@
 """Where an encoder's files come from and how they load: the packaged all-MiniLM-L6-v2, a local
-folder or a cached hub name, strictly offline; and the ``encoder/`` folder of a saved model.
+folder or a Hugging Face hub name (downloaded into the Hugging Face cache once, see ``hub``); the
+files then load strictly from that local folder; and the ``encoder/`` folder of a saved model.
 
 Every way a tokenizer or encoder config can fail to load is one ModelError naming the file
 (or the folder, when the libraries do not say which file), never a traceback.
@@ -9,19 +10,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: no hub calls
 
 from torch import nn
 
 from xner.errors import ModelError
-from xner.models.encoder_config import DEFAULT_ENCODER
+from xner.models.encoder_config import DEFAULT_ENCODER as DEFAULT_ENCODER  # re-exported
+from xner.models.encoder_config import PACKAGED_NAMES, EncoderConfig
+from xner.models.hub import fetch_encoder, missing_parts
 
-# Names that mean the packaged copy of the default encoder (no hub, no cache needed).
-_PACKAGED_NAMES = {DEFAULT_ENCODER, "sentence-transformers/all-MiniLM-L6-v2"}
 ENCODER_SUBDIR = "encoder"  # inside a saved model: tokenizer files + the encoder's config.json
 # JSON files transformers reads from a tokenizer/encoder folder; each must hold an object.
 _JSON_FILES = ("config.json", "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json",
@@ -44,11 +42,17 @@ def default_encoder_path() -> Path:
     return folder
 
 
-def resolve_encoder(name: str) -> str:
-    """A local folder for ``name``: the packaged MiniLM, a folder, or a hub name (from the cache)."""
-    if name in _PACKAGED_NAMES:
+def resolve_encoder(name: str, offline: bool | None = None) -> str:
+    """A local folder for ``name``: the packaged MiniLM, a folder, or a hub name (from the Hugging
+    Face cache, downloaded first unless ``offline``; None: ``HF_HUB_OFFLINE`` decides)."""
+    if name in PACKAGED_NAMES:
         return str(default_encoder_path())
-    return str(Path(name).expanduser()) if Path(name).expanduser().is_dir() else name
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path)
+    if name.startswith(("/", ".", "~")) or path.exists():
+        raise ModelError("encoder folder not found", name)
+    return str(fetch_encoder(name, offline))
 
 
 def _quiet_transformers() -> None:
@@ -118,6 +122,20 @@ def load_tokenizer(source: str) -> Any:
     return tok
 
 
+def lower_cases(tokenizer: Any) -> bool:
+    """Whether ``tokenizer`` lower-cases its input (its normaliser does), so the encoder cannot see case."""
+    normalizer = getattr(getattr(tokenizer, "backend_tokenizer", None), "normalizer", None)
+    if normalizer is not None:
+        probe = normalizer.normalize_str("Casing PROBE")
+        return bool(probe == probe.lower())
+    return bool(getattr(tokenizer, "do_lower_case", False))
+
+
+def with_casing(config: EncoderConfig, tokenizer: Any) -> EncoderConfig:
+    """``config`` with ``casing_dim`` resolved: auto (None) follows the tokenizer, an int stays."""
+    return config.model_copy(update={"casing_dim": config.resolved_casing_dim(lower_cases(tokenizer))})
+
+
 def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
     """The bare encoder (no pooler: it is never used), weights from ``source`` if ``pretrained``."""
     from transformers import AutoConfig, AutoModel
@@ -126,7 +144,9 @@ def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
     _check_json_files(source, ("config.json",))
     try:
         if pretrained:
-            model = AutoModel.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+            _check_weights(source)
+            model = AutoModel.from_pretrained(source, local_files_only=True, trust_remote_code=False,
+                                              use_safetensors=True)
         else:
             config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
             model = AutoModel.from_config(config, trust_remote_code=False)
@@ -138,6 +158,14 @@ def load_encoder(source: str, pretrained: bool = True) -> nn.Module:
     if getattr(model, "pooler", None) is not None:
         model.pooler = None
     return model
+
+
+def _check_weights(source: str) -> None:
+    """Only safetensors weights load: a folder with nothing but pickled weights is one clear line."""
+    folder = Path(source)
+    problem = missing_parts(p.name for p in folder.iterdir()) if folder.is_dir() else None
+    if problem is not None and "weights" in problem:
+        raise ModelError(f"encoder folder {problem}", folder)
 
 
 def save_encoder_files(folder: Path, tokenizer: Any, encoder: nn.Module) -> None:

@@ -26,10 +26,10 @@ class EncoderNet(nn.Module):
         super().__init__()
         self.encoder = encoder
         encoder_config: Any = encoder.config  # a transformers PretrainedConfig
-        hidden = int(encoder_config.hidden_size)
-        self.casing = nn.Embedding(CASING_CLASSES, config.casing_dim, padding_idx=0) if config.casing_dim else None
+        hidden, casing_dim = int(encoder_config.hidden_size), config.casing_dim or 0  # resolved by the tagger
+        self.casing = nn.Embedding(CASING_CLASSES, casing_dim, padding_idx=0) if casing_dim else None
         self.dropout = nn.Dropout(config.dropout)
-        self.proj = nn.Linear(hidden + config.casing_dim, num_labels)
+        self.proj = nn.Linear(hidden + casing_dim, num_labels)
         self.crf = CRF(num_labels) if config.head == "crf" else None
 
     def forward(self, batch: Batch) -> Tensor:

@@ -172,6 +172,7 @@ class Runtime(_Strict):
         "auto", description="autocast of forward passes; auto: bf16 on a CUDA GPU that has it, else fp32")
     deterministic: bool = Field(False, description="deterministic kernels only (slower on a GPU)")
     cache: Path | None = Field(None, description="pre-trained model cache; None: the user cache")
+    offline: bool = Field(False, description="never download a hub encoder (HF_HUB_OFFLINE=1 does too)")
 
 
 def _with_backbone_name(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,34 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xner.errors import ConfigError, ModelError
+from xner.errors import ConfigError
 from xner.run.config import RunConfig
 
 
-def _in_hub_cache(name: str) -> bool:
-    """Whether ``name`` is a hub model already in the local cache (never asks the network)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(name, "config.json"), str)
-    except (ImportError, ValueError):  # not a valid repo id (a path, say)
-        return False
-
-
-def check_encoder(name: str) -> None:
-    """Fail fast, in one line, on an encoder that cannot be loaded offline."""
+def check_encoder(name: str, offline: bool | None = None) -> None:
+    """Fail fast, in one line, on an encoder that cannot be had: a bad folder, or a hub name that is
+    neither in the Hugging Face cache nor downloadable (a hub encoder is downloaded here, before any
+    data is read; ``offline``: True forbids the network, None leaves it to HF_HUB_OFFLINE)."""
     from xner.models.encoder_files import resolve_encoder
+    from xner.models.hub import check_model_folder
 
-    folder = Path(resolve_encoder(name))  # the packaged MiniLM, a local folder, or the name itself
-    if folder.is_dir():
-        if not (folder / "config.json").is_file():
-            raise ModelError("encoder folder has no config.json (expected a Hugging Face model folder)", folder)
-        return
-    if name.startswith(("/", ".", "~")) or Path(name).expanduser().exists():
-        raise ModelError("encoder folder not found", name)
-    if not _in_hub_cache(name):
-        raise ModelError(f"encoder {name!r}: no such folder, and no model of that name in the local "
-                         "Hugging Face cache (xner never downloads: pass a local folder)")
+    check_model_folder(Path(resolve_encoder(name, offline)))
 
 
 def check_runtime(cfg: RunConfig) -> tuple[str, str]:
@@ -50,7 +34,7 @@ def check_runtime(cfg: RunConfig) -> tuple[str, str]:
 def preflight(cfg: RunConfig) -> None:
     """Everything that can be checked without the data: the encoder, the label map, the start model."""
     if cfg.backbone.name == "encoder" and cfg.backbone.init_model is None:
-        check_encoder(str(cfg.backbone.settings["encoder"]))
+        check_encoder(str(cfg.backbone.settings["encoder"]), True if cfg.runtime.offline else None)
     if cfg.uses_label_map and cfg.data.label_map is not None:
         from xner.labels.normalise import load_label_map
 
