@@ -35,6 +35,17 @@ def run_command(
         raise typer.Exit(1)
 
 
+@study_app.command("plan")
+def plan_command(
+    config: Annotated[Path, typer.Argument(help="Study config (TOML).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Study directory (default studies/NAME).")] = None,
+) -> None:
+    """Print the grid, cached pre-trainings and estimated CPU time; runs nothing."""
+    from xner.study.plan import plan_text
+
+    print(plan_text(config, out), end="")
+
+
 @study_app.command("status")
 def status_command(
     study_dir: Annotated[Path, typer.Argument(help="Study directory.")],

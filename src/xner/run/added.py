@@ -31,9 +31,9 @@ def _pool(cfg: RunConfig, corpus: Corpus, lmap: LabelMap | None,
 
 def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence],
                    corpus: Corpus, lmap: LabelMap | None, init_map: LabelMap | None,
-                   checkpoint: Checkpoint) -> tuple[Tagger, FitResult, int]:
+                   checkpoint: Checkpoint) -> tuple[Tagger, FitResult, list[Sentence]]:
     """Fine-tune ``start`` on the target plus the config's added data; returns (tagger, the
-    final fit, sentences added)."""
+    final fit, the sentences added)."""
     from xner.transfer.pretrain_finetune import finetune
 
     method, fcfg = cfg.added.method, cfg.target_train()
@@ -46,18 +46,18 @@ def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: lis
         tagger, _ = finetune(start, train + pool_train, dev + pool_dev, stage, label_map=init_map)
         checkpoint("stage")  # test hook: die between the two stages
         tagger, fit = finetune(tagger, train, dev, fcfg, label_map=init_map)
-        return tagger, fit, len(pool_train)
+        return tagger, fit, pool_train
     added: list[Sentence] = []
     if cfg.added.setting > 0:
         from xner.selection.random_pool import nested_sample
 
         added = nested_sample(_pool(cfg, corpus, lmap), cfg.added.setting, cfg.seed)
     tagger, fit = finetune(start, train + added, dev, fcfg, label_map=init_map)
-    return tagger, fit, len(added)
+    return tagger, fit, added
 
 
 def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence], corpus: Corpus,
-            lmap: LabelMap | None, init_map: LabelMap | None) -> tuple[Tagger, FitResult, int]:
+            lmap: LabelMap | None, init_map: LabelMap | None) -> tuple[Tagger, FitResult, list[Sentence]]:
     """Active learning (or its random twin) for ``setting`` rounds; the last model is the run's."""
     from xner.selection.active import Strategy, active_learning
     from xner.transfer.pretrain_finetune import finetune
@@ -73,4 +73,4 @@ def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sente
     result = active_learning(train_fn, train, _pool(cfg, corpus, lmap), int(cfg.added.setting),
                              cfg.added.budget, how=cfg.added.score, strategy=strategy, seed=cfg.seed)
     assert result.tagger is not None  # the last round always trains a model
-    return result.tagger, fits[-1], len(result.added)
+    return result.tagger, fits[-1], result.added

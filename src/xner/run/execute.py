@@ -51,6 +51,7 @@ class RunResult:
     test_gold: list[list[str]] = field(default_factory=list)
     test_pred: list[list[str]] = field(default_factory=list)
     flags: dict[str, int] | None = None
+    n_added_tokens: int = 0  # tokens of the n_added sentences: the cost of added data in tokens
     device: str = "cpu"  # where it trained (resolved from [runtime] device), e.g. cuda:0
     precision: str = "fp32"  # what its forward passes used (resolved from [runtime] precision)
 
@@ -59,7 +60,8 @@ class RunResult:
         return {"run_id": self.run_id, "target": self.config.data.target_name, "mode": self.config.mode,
                 "fit": self.fit.to_json(), "dev": self.dev, "test": self.test,
                 "device": self.device, "precision": self.precision,
-                "n_train": self.n_train, "n_added": self.n_added, **({"flags": self.flags} if self.flags else {})}
+                "n_train": self.n_train, "n_added": self.n_added, "n_added_tokens": self.n_added_tokens,
+                **({"flags": self.flags} if self.flags else {})}
 
 
 def run_label_map(cfg: RunConfig) -> LabelMap | None:
@@ -92,8 +94,8 @@ def _scores(tagger: Tagger, sentences: list[Sentence]) -> tuple[dict[str, Any] |
 
 
 def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: LabelMap | None,
-         hooks: RunHooks) -> tuple[Tagger, FitResult, int]:
-    """(tagger, fit of the target phase, sentences added from other domains)."""
+         hooks: RunHooks) -> tuple[Tagger, FitResult, list[Sentence]]:
+    """(tagger, fit of the target phase, the sentences added from other domains)."""
     from xner.transfer.joint import joint_train, train_scratch
 
     root = run_data.data_root(cfg)
@@ -102,19 +104,19 @@ def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: Label
     if cfg.mode == "dft":
         tagger, fit = train_scratch(train, dev, cfg.target_train(), name, settings,
                                     progress=progress, log_path=hooks.log_path)
-        return tagger, fit, 0
+        return tagger, fit, []
     if cfg.mode == "jt":
         source = apply_label_mode(run_data.source_domain(cfg, root).train, cfg.data.label_mode, lmap)
         tagger, fit = joint_train(source, train, dev, cfg.target_train(), name, settings,
                                   cfg.target_repeat, progress, hooks.log_path)
-        return tagger, fit, 0
+        return tagger, fit, []
     start = cfg.backbone.init_model or pretrain(cfg, hooks)
     init_map = lmap if cfg.data.label_init == "map" else None
     if cfg.added.method == "none":
         from xner.transfer.pretrain_finetune import finetune
 
         tagger, fit = finetune(start, train, dev, cfg.target_train(), progress, hooks.log_path, init_map)
-        return tagger, fit, 0
+        return tagger, fit, []
     from xner.run.added import fit_with_added
 
     return fit_with_added(cfg, start, train, dev, run_data.corpus(str(root)), lmap, init_map, hooks.checkpoint)
@@ -141,12 +143,12 @@ def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     lmap = run_label_map(cfg)
     train, dev, test = (apply_label_mode(split, cfg.data.label_mode, lmap)
                         for split in (target.train, target.dev, target.test))
-    tagger, fit, n_added = _fit(cfg, train, dev, lmap, hooks)
+    tagger, fit, added = _fit(cfg, train, dev, lmap, hooks)
     stamp_label_mode(tagger, cfg.data.label_mode, lmap)
     hooks.checkpoint("run")
     dev_scores, _ = _scores(tagger, dev)
     test_scores, pred = _scores(tagger, test)
     flags = _flags(tagger, train, cfg.flag_threshold) if cfg.flag_threshold else None
-    return RunResult(cfg, cfg.run_id(label_map_digest(cfg)), tagger, fit, len(train) + n_added, n_added,
+    return RunResult(cfg, cfg.run_id(label_map_digest(cfg)), tagger, fit, len(train) + len(added), len(added),
                      dev_scores, test_scores, [list(s.tags) for s in test], pred, flags,
-                     device=device, precision=precision)
+                     sum(len(s) for s in added), device=device, precision=precision)

@@ -76,7 +76,7 @@ def execute(spec: StudyRun, ctx: StudyContext) -> dict[str, Any]:
         "test_f1": test.get("f1"), "test_precision": test.get("precision"), "test_recall": test.get("recall"),
         "test_strict_f1": test.get("strict_f1"), "dev_f1": fit.best_dev_f1, "best_epoch": fit.best_epoch,
         "epochs_run": fit.epochs_run, "n_train": result.n_train, "n_added": result.n_added,
-        **(result.flags or {}),
+        "n_added_tokens": result.n_added_tokens, **(result.flags or {}),
     }
     model_path = _save_model(result, ctx, spec) if ctx.config.keep_models else None
     return {"metrics": metrics, "model_path": model_path,

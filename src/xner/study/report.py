@@ -12,9 +12,10 @@ from typing import Any
 from xner.atomic import atomic_dir, write_text
 from xner.evaluation.plots import plot_curves, plot_heatmap
 from xner.evaluation.report import evaluation_report, write_confusion
+from xner.study.findings import findings
 from xner.study.grid import BASELINE
 from xner.study.store import RunRow, Store
-from xner.study.summary import Group, load_predictions, summarise
+from xner.study.summary import Group, format_p, load_predictions, summarise
 
 METHOD_NAMES = {
     "random": "PTF + random pool data",
@@ -35,8 +36,12 @@ def _pm(group: Group) -> str:
     return f"{group.mean:.4f} (1 seed)"
 
 
-def _p(value: float | None) -> str:
-    return "—" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+def _tokens(group: Group) -> str:
+    tokens = group.n_added_tokens
+    return "—" if tokens is None else f"{tokens:.0f}"
+
+
+_p = format_p
 
 
 def _setting(group: Group, budget: int | None) -> str:
@@ -56,7 +61,7 @@ def _curve(groups: list[Group], method: str, mode: str, base: Group | None,
         chosen = [base, *chosen]
     if not chosen:
         return None
-    xs = [g.setting if x == "setting" else g.n_added for g in chosen]
+    xs = [g.setting if x == "setting" else float(getattr(g, x) or 0.0) for g in chosen]
     if base is not None and method != "random":
         xs[0] = 0.0
     return xs, [g.mean for g in chosen], [g.std for g in chosen]
@@ -89,7 +94,22 @@ def _figures(groups: list[Group], modes: list[str], out: Path, names: dict[str, 
                         f"Uncertainty sampling vs random ({mode})", out / f"uncertainty_{mode}.png")
             lines += [f"### Uncertainty sampling vs random of the same size ({mode})", "",
                       f"![uncertainty](uncertainty_{mode}.png)", ""]
+        lines += _token_figure(groups, mode, base, out, names)
     return lines
+
+
+def _token_figure(groups: list[Group], mode: str, base: Group | None, out: Path, names: dict[str, str]) -> list[str]:
+    """Uncertainty sampling, its twin and random pool shares against the tokens they added."""
+    chosen = [k for k in ("uncertainty", "uncertainty_random", "random")
+              if any(g.method == k and g.label_mode == mode for g in groups)]
+    if "uncertainty" not in chosen or any(g.n_added_tokens is None for g in groups
+                                          if g.method in chosen and g.label_mode == mode and g is not base):
+        return []
+    series = {names.get(k, k): c for k in chosen if (c := _curve(groups, k, mode, base, x="n_added_tokens"))}
+    plot_curves(series, "tokens added from the pool", "test entity F1",
+                f"Uncertainty sampling vs random, by tokens added ({mode})", out / f"uncertainty_tokens_{mode}.png")
+    return [f"### Uncertainty sampling vs random at equal cost in tokens ({mode})", "",
+            f"![uncertainty by tokens](uncertainty_tokens_{mode}.png)", ""]
 
 
 def _modes_line(groups: list[Group]) -> list[str]:
@@ -103,25 +123,24 @@ def _modes_line(groups: list[Group]) -> list[str]:
 
 
 def _results_table(groups: list[Group], budget: int | None, names: dict[str, str]) -> list[str]:
-    lines = ["| label mode | method | setting | sentences added | test F1 (mean ± std) | seeds "
-             "| Δ vs baseline | p (paired bootstrap) |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| label mode | method | setting | sentences added | tokens added | test F1 (mean ± std) | seeds "
+             "| Δ vs baseline | p (paired bootstrap) | p (Holm-adjusted) |", "|---" * 10 + "|"]
     for g in groups:
         base = _base(groups, g.label_mode)
         delta = "—" if base is None or g is base else f"{g.mean - base.mean:+.4f}"
-        lines.append(f"| {g.label_mode} | {names[g.method]} | {_setting(g, budget)} | {g.n_added:.0f} "
-                     f"| {_pm(g)} | {len(g.runs)} | {delta} | {_p(g.p_value)} |")
-    return lines
+        lines.append(f"| {g.label_mode} | {names[g.method]} | {_setting(g, budget)} | {g.n_added:.0f} | {_tokens(g)} "
+                     f"| {_pm(g)} | {len(g.runs)} | {delta} | {_p(g.p_value)} | {_p(g.p_adjusted)} |")
+    return [*lines, "", "Sentences and tokens added: means over seeds (the sentences differ between seeds)."]
 
 
 def _flag_lines(groups: list[Group], threshold: float | None) -> list[str]:
     lines = []
     for g in groups:
-        if (g.method, g.setting) == BASELINE and g.runs and g.runs[0].metrics and "flagged_tokens" in g.runs[0].metrics:
-            m = [r.metrics for r in g.runs if r.metrics]
-            tokens = sum(x["flagged_tokens"] for x in m) / len(m)
-            sents = sum(x["flagged_sentences"] for x in m) / len(m)
-            lines.append(f"- {g.label_mode}: {tokens:.1f} of {m[0]['train_tokens']} tokens in {sents:.1f} sentences "
-                         f"(mean over {len(m)} seed(s))")
+        if (g.method, g.setting) == BASELINE:
+            seeds = [(r.seed, r.metrics) for r in sorted(g.runs, key=lambda r: r.seed)
+                     if r.metrics and "flagged_tokens" in r.metrics]
+            lines += [f"- {g.label_mode}, seed {seed}: {int(m['flagged_tokens'])} of {int(m['train_tokens'])} tokens "
+                      f"in {int(m['flagged_sentences'])} sentences" for seed, m in seeds]
     if not lines:
         return []
     return [f"## Uncertain tokens in the target's training set (entropy > {threshold:g})", "",
@@ -185,7 +204,8 @@ def _header(store: Store, groups: list[Group]) -> list[str]:
              "Runs: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", "",
              "Every number below is read from `study.db`. F1 is seqeval's micro entity F1 (default mode) on "
              "the target's test split. p: paired bootstrap over test sentences (1000 resamples, seeded, "
-             "two-sided) against PTF with 0% added data, same label mode and seeds.", ""]
+             "two-sided) against PTF with 0% added data, same label mode and seeds; adjusted p: Holm-Bonferroni over "
+             "all of them.", ""]
     if counts.get("done", 0) < len(ids):
         lines += [f"**Incomplete:** {len(ids) - counts.get('done', 0)} of {len(ids)} runs are not done.", ""]
     return lines
@@ -206,7 +226,10 @@ def write_report(study_dir: str | Path) -> Path:
             names["similar"] += f" ({dist['ranking'][0]})"
             names["dissimilar"] += f" ({dist['ranking'][-1]})"
         with atomic_dir(study_dir / "report") as out:
-            lines = _header(store, groups) + _target_section(store, out)
+            lines = _header(store, groups)
+            if groups:
+                lines += findings(groups, modes, names)
+            lines += _target_section(store, out)
             if groups:
                 lines += ["## Results", "", *_modes_line(groups), *_results_table(groups, budget, names), "",
                           "## Figures", ""]

@@ -1,4 +1,5 @@
-"""Aggregate a study's runs: mean ± std over seeds and a paired bootstrap p-value vs the baseline.
+"""Aggregate a study's runs: mean ± std over seeds, a paired bootstrap p-value vs the baseline and
+its Holm-Bonferroni adjustment over every p-value of the study.
 
 The baseline of a run is the PTF run with 0% added data, same label mode and seed. The
 bootstrap resamples test sentences (the same resample for both systems and for every seed),
@@ -64,6 +65,34 @@ def paired_bootstrap(system: list[np.ndarray], baseline: list[np.ndarray],
     return float(np.mean(np.abs(deltas - observed) >= abs(observed) - 1e-12))
 
 
+def holm(p_values: list[float | None]) -> list[float | None]:
+    """Holm-Bonferroni adjusted p-values, in the order given (None stays None and is not counted).
+
+    Sorted ascending, the i-th of m (from 0) becomes max over j <= i of min(1, (m - j) p_(j)): a
+    step-down that controls the family-wise error rate, so ties get equal values and none
+    exceeds 1. Compare each adjusted value with alpha directly.
+    """
+    present = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    out: list[float | None] = [None] * len(p_values)
+    running, m = 0.0, len(present)
+    for rank, (p, i) in enumerate(present):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
+def format_p(value: float | None) -> str:
+    """A p-value as the report prints it: 3 decimals, ``< 0.001`` below that, ``—`` when none."""
+    return "—" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def setting_text(method: str, setting: float) -> str:
+    """What a group's setting means: a share of the pool, a number of rounds, or nothing."""
+    if method in ("dft", "jt", "staged"):
+        return ""
+    return f"{setting:g} round(s)" if method.startswith("uncertainty") else f"{setting:g}%"
+
+
 @dataclass
 class Group:
     """All seeds of one (method, setting, label mode)."""
@@ -73,6 +102,7 @@ class Group:
     label_mode: str
     runs: list[RunRow] = field(default_factory=list)
     p_value: float | None = None
+    p_adjusted: float | None = None  # Holm-Bonferroni over all the groups of one summary
 
     def values(self, key: str = "test_f1") -> np.ndarray:
         return np.array([float(r.metrics[key]) for r in self.runs if r.metrics and key in r.metrics])
@@ -90,6 +120,12 @@ class Group:
     def n_added(self) -> float:
         v = self.values("n_added")
         return float(v.mean()) if len(v) else 0.0
+
+    @property
+    def n_added_tokens(self) -> float | None:
+        """Mean tokens added over seeds; None when the runs predate token counts."""
+        v = self.values("n_added_tokens")
+        return float(v.mean()) if len(v) == len(self.runs) and len(v) else None
 
     @property
     def seeds(self) -> list[int]:
@@ -137,4 +173,7 @@ def summarise(study_dir: Path, store: Store, samples: int = BOOTSTRAP_SAMPLES) -
             group.p_value = paired_bootstrap([counts_of(r) for r, _ in pairs],
                                              [counts_of(b) for _, b in pairs], samples=samples)
     order = {m: i for i, m in enumerate(RESULT_METHODS)}
-    return sorted(groups.values(), key=lambda g: (g.label_mode, order[g.method], g.setting))
+    ordered = sorted(groups.values(), key=lambda g: (g.label_mode, order[g.method], g.setting))
+    for group, adjusted in zip(ordered, holm([g.p_value for g in ordered]), strict=True):
+        group.p_adjusted = adjusted
+    return ordered
