@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,14 @@ def test_unknown_method_and_sampling() -> None:
     a, b = sample_texts(sents, 10, 0), sample_texts(sents, 10, 0)
     assert a == b and len(a) == 10 and len(set(a)) == 10
     assert sample_texts(sents[:5], 10, 0) == [f"w{i}" for i in range(5)]
+
+
+def test_minilm_loading_is_offline_only_while_it_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xner.selection import similarity
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    with similarity._offline():
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    # a later hub encoder's download in the same process must not be refused
+    assert "HF_HUB_OFFLINE" not in os.environ and os.environ["TRANSFORMERS_OFFLINE"] == "0"

@@ -14,6 +14,7 @@ lower-cased word types; higher = more similar).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -237,6 +238,22 @@ def sample_texts(sentences: Sequence[Sentence], max_sentences: int, seed: int) -
     return [" ".join(sentences[int(i)].tokens) for i in idx]
 
 
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """The packaged MiniLM is a local folder: keep its loading off the network, for this load
+    only (a process-wide setting would refuse a later hub encoder's download)."""
+    saved = {key: os.environ.get(key) for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    os.environ.update({key: "1" for key in saved})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def embed_texts(texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
     """Sentence embeddings, (len(texts), 384) float32, cached by a hash of model + texts."""
     model_dir = minilm_path()
@@ -250,13 +267,12 @@ def embed_texts(texts: list[str], cache_dir: Path | None = None) -> np.ndarray:
     if path.exists():
         # allow_pickle=False: the cache holds a plain float array, never objects.
         return np.load(path, allow_pickle=False)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI has its own output; no weight-loading bars
-    model = SentenceTransformer(str(model_dir), device="cpu")
+    with _offline():
+        model = SentenceTransformer(str(model_dir), device="cpu")
     vectors = np.asarray(model.encode(texts, batch_size=64, show_progress_bar=False), dtype=np.float32)
     buffer = io.BytesIO()
     np.save(buffer, vectors, allow_pickle=False)
