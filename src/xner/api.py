@@ -149,12 +149,22 @@ def _read_meta(directory: Path, key: str) -> Any:
     return meta.get(key) if isinstance(meta, dict) else None
 
 
-def load_model(directory: str | Path, quantize: bool = False) -> Model:
+def load_model(directory: str | Path, quantize: bool = False, device: str = "cpu",
+               precision: str = "auto") -> Model:
     """Load a model directory written by ``xner train`` (or any ``Tagger.save``).
 
-    ``quantize``: predict with dynamic int8 weights (encoder models only; see
+    ``quantize``: predict with dynamic int8 weights (encoder models only, on the CPU; see
     ``EncoderTagger.quantize`` for the measured F1 cost). The folder itself is not changed.
+    ``device``: where it predicts (auto, cpu, cuda, cuda:N, mps), whatever device trained it: the
+    weights are read to the CPU, then moved. ``precision``: auto (bf16 on a CUDA GPU, else fp32),
+    fp32, bf16 or fp16 autocast of the forward passes.
     """
+    from xner.models.device import resolve_device, resolve_precision
+
+    where = resolve_device(device)  # a device that is not here fails before anything is read
+    mode = resolve_precision(precision, where)
+    if quantize and where.type != "cpu":
+        raise ConfigError(f"quantize runs on the CPU only, not on {where}")
     path = Path(directory)
     if not path.exists():
         raise ModelError("model folder not found", path)
@@ -169,6 +179,9 @@ def load_model(directory: str | Path, quantize: bool = False) -> Model:
         raise ModelError(f"cannot load model: {type(err).__name__}: {err}", path) from None
     if quantize:
         _quantize(tagger, path)
+    if where.type != "cpu":
+        tagger.to(where)  # type: ignore[attr-defined]
+    tagger.precision = mode  # type: ignore[attr-defined]
     label_mode = getattr(tagger, "label_mode", None) or _read_meta(path, "label_mode")
     label_map = getattr(tagger, "label_map", None) or read_label_map(path)
     return Model(tagger, path, label_mode, label_map)

@@ -141,7 +141,8 @@ class BiLSTMCRFTagger:
             rows = by_length[start:start + _CHAR_CHUNK]
             width = int(encoded.char_lens[rows.numpy()].max())
             rows_here = rows.to(device)
-            feats[rows_here] = self.net.char_features(chars[rows_here, :width], char_mask[rows_here, :width])
+            part = self.net.char_features(chars[rows_here, :width], char_mask[rows_here, :width])
+            feats[rows_here] = part.float()  # the table is fp32, whatever autocast computed it in
         return feats
 
     def _run(self, sentences: TaggerInput) -> Iterator[tuple[Batch, torch.Tensor, list[int]]]:

@@ -24,7 +24,9 @@ class EncoderNet(nn.Module):
 
     def __init__(self, encoder: nn.Module, num_labels: int, config: EncoderConfig) -> None:
         super().__init__()
-        self.encoder = encoder
+        # Master weights are fp32 whatever dtype the file holds (transformers keeps a bf16
+        # checkpoint in bf16); autocast gives the speed of low precision where it is asked for.
+        self.encoder = encoder.float()
         encoder_config: Any = encoder.config  # a transformers PretrainedConfig
         hidden, casing_dim = int(encoder_config.hidden_size), config.casing_dim or 0  # resolved by the tagger
         self.casing = nn.Embedding(CASING_CLASSES, casing_dim, padding_idx=0) if casing_dim else None
