@@ -75,7 +75,7 @@ def test_training_keys() -> None:
             assert (text == value) if isinstance(value, str) else float(text) == value, (key, backbone, phase)
     shared = _inline(section[section.index("The others are the same for both"):])
     documented = {**{key: "per backbone" for key, *_ in rows}, **shared}
-    run_level = {"seed", "threads"}  # the run's seed; [runtime] threads
+    run_level = {"seed", "threads", "device", "precision", "deterministic"}  # the run's seed; [runtime]'s
     assert sorted(documented) == sorted(set(TrainConfig.model_fields) - run_level)
     for key, text in shared.items():
         assert _literal(text) == _plain(TrainConfig.model_fields[key].get_default()), key
