@@ -88,6 +88,7 @@ def run_all(configs: list[RunConfig], results: Path, measures: list[str] | None 
             done[rid] = {"run_id": rid, "config": json.loads(cfg.canonical(label_map_digest(cfg))),
                          "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
                          "seconds": seconds, "machine": _machine(), "threads": cfg.runtime.threads,
+                         "device": result.device, "precision": result.precision,
                          "dev": result.dev, "test": result.test, "fit": result.fit.to_json()}
             if measures:
                 done[rid]["measures"] = _measure(measures, cfg, result)
@@ -110,7 +111,7 @@ def table(records: list[dict[str, Any]], group_keys: list[str]) -> str:
     """Markdown: test entity F1 (x100) mean ± std over seeds, one row per grid group."""
     groups: dict[tuple[str, ...], list[float]] = defaultdict(list)
     for r in records:
-        key = tuple(str(_get(r["config"], k)) for k in group_keys)
+        key = tuple(str(_get({**r["config"], "precision": r.get("precision")}, k)) for k in group_keys)
         groups[key].append(100 * r["test"]["f1"])
     lines = [f"| {' | '.join(group_keys)} | seeds | test F1 |", "|" + "---|" * (len(group_keys) + 2)]
     for key, f1s in groups.items():
