@@ -149,20 +149,30 @@ def _read_meta(directory: Path, key: str) -> Any:
     return meta.get(key) if isinstance(meta, dict) else None
 
 
+def resolve_runtime(device: str = "auto", precision: str = "auto", quantize: bool = False) -> tuple[str, str]:
+    """``(device, precision)`` as this machine will use them, e.g. ``("cpu", "fp32")``: ``auto``
+    picks CUDA, then MPS, then the CPU (the CPU with ``quantize``, which runs there only). A device
+    that is not here is one ConfigError line; every function below checks it before reading anything."""
+    from xner.models.device import resolve_device, resolve_precision
+
+    where = resolve_device("cpu" if quantize and str(device).strip().lower() == "auto" else device)
+    return str(where), resolve_precision(precision, where)
+
+
 def load_model(directory: str | Path, quantize: bool = False, device: str = "cpu",
                precision: str = "auto") -> Model:
     """Load a model directory written by ``xner train`` (or any ``Tagger.save``).
 
-    ``quantize``: predict with dynamic int8 weights (encoder models only, on the CPU; see
-    ``EncoderTagger.quantize`` for the measured F1 cost). The folder itself is not changed.
+    ``quantize``: predict with dynamic int8 weights (encoder models only, on the CPU, which ``auto``
+    then means; see ``EncoderTagger.quantize`` for the F1 cost). The folder itself is not changed.
     ``device``: where it predicts (auto, cpu, cuda, cuda:N, mps), whatever device trained it: the
     weights are read to the CPU, then moved. ``precision``: auto (bf16 on a CUDA GPU, else fp32),
     fp32, bf16 or fp16 autocast of the forward passes.
     """
-    from xner.models.device import resolve_device, resolve_precision
+    import torch
 
-    where = resolve_device(device)  # a device that is not here fails before anything is read
-    mode = resolve_precision(precision, where)
+    name, mode = resolve_runtime(device, precision, quantize)  # a missing device fails before any reading
+    where = torch.device(name)
     if quantize and where.type != "cpu":
         raise ConfigError(f"quantize runs on the CPU only, not on {where}")
     path = Path(directory)
@@ -210,16 +220,18 @@ def evaluate_model(
     data_root: Path | None = None,
     label_map: Any = None,
     quantize: bool = False,
+    device: str = "cpu",
+    precision: str = "auto",
 ) -> tuple[list[Sentence], list[list[str]]]:
     """Gold sentences of ``domain``/``split`` in the model's label mode, and the model's tags
-    (``quantize``: as ``load_model``, to measure what int8 prediction costs)."""
+    (``quantize``, ``device``, ``precision``: as ``load_model``; int8 measures what it costs)."""
     from xner.data.conll import discover_domains, read_conll
     from xner.data.sources import find_data_root
     from xner.labels.normalise import apply_label_mode
 
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    model = load_model(model_dir, quantize=quantize)
+    model = load_model(model_dir, quantize=quantize, device=device, precision=precision)
     root = find_data_root(data_root)
     if not (root / domain).is_dir():
         found = ", ".join(discover_domains(root)) or "none"
@@ -261,11 +273,12 @@ def _predict_text(model: Model, text: str, fmt: str, scores: bool) -> str:
 
 def predict_input(model_dir: str | Path, file: Path | None = None, text: str | None = None,
                   fmt: str | None = None, input_kind: str = "auto", scores: bool = False,
-                  quantize: bool = False) -> str:
+                  quantize: bool = False, device: str = "cpu", precision: str = "auto") -> str:
     """``xner predict``: the tags of ``file`` (CoNLL or raw text) or of ``text``, as text.
 
     ``fmt``: conll or json (default: conll for CoNLL input, json for text). ``input_kind``:
-    auto, conll or text (auto: CoNLL by suffix, or when every line ends in a tag).
+    auto, conll or text (auto: CoNLL by suffix, or when every line ends in a tag). ``device``,
+    ``precision``: as ``load_model`` (checked before the input is read).
     """
     from xner.data.columns import looks_like_conll, read_utf8_text
 
@@ -275,12 +288,13 @@ def predict_input(model_dir: str | Path, file: Path | None = None, text: str | N
         raise ConfigError(f"--format must be conll or json, not {fmt!r}")
     if input_kind not in ("auto", "conll", "text"):
         raise ConfigError(f"--input must be auto, conll or text, not {input_kind!r}")
+    device, precision = resolve_runtime(device, precision, quantize)
     if file is not None:
         content = read_utf8_text(file, kind="text or CoNLL file", allow_empty=True)
         is_conll = input_kind == "conll" or (input_kind == "auto" and looks_like_conll(file, content))
     else:
         content, is_conll = text or "", False
-    model = load_model(model_dir, quantize=quantize)
+    model = load_model(model_dir, quantize=quantize, device=device, precision=precision)
     if file is not None and is_conll:
         return _predict_conll(model, file, content, fmt or "conll")
     return _predict_text(model, content, fmt or "json", scores)
@@ -288,11 +302,12 @@ def predict_input(model_dir: str | Path, file: Path | None = None, text: str | N
 
 def select_uncertain_pool(model_dir: str | Path, target: str, budget: int, out: Path,
                           data_root: Path | None = None, score: str = "max", domains: Sequence[str] | None = None,
-                          source: str = "conll2003", with_entropies: bool = False,
-                          ) -> tuple[list[Sentence], int, list[np.ndarray]]:
+                          source: str = "conll2003", with_entropies: bool = False, device: str = "cpu",
+                          precision: str = "auto") -> tuple[list[Sentence], int, list[np.ndarray]]:
     """``xner select uncertain``: the ``budget`` train/dev pool sentences (all domains but
-    ``target`` and ``source``, or ``domains``) the model is least sure about, written with their
-    gold labels to ``out``; (chosen, pool size, token entropies of the chosen if asked for)."""
+    ``target`` and ``source``, or ``domains``) the model (on ``device``, in ``precision``) is least
+    sure about, written with their gold labels to ``out``; (chosen, pool size, token entropies of the
+    chosen if asked for)."""
     from xner.data.conll import write_conll
     from xner.labels.normalise import apply_label_mode
     from xner.selection.random_pool import data_pool
@@ -300,7 +315,7 @@ def select_uncertain_pool(model_dir: str | Path, target: str, budget: int, out: 
 
     if budget < 1:
         raise ConfigError(f"--budget must be >= 1, got {budget}")
-    model = load_model(model_dir)
+    model = load_model(model_dir, device=device, precision=precision)
     mode, label_map = model.label_mode or "raw", model_label_map(model)
     pool = apply_label_mode(data_pool(data_root, target, domains, ("train", "dev"), source), mode, label_map)
     chosen = select_uncertain(model.tagger, pool, budget, score)
@@ -308,24 +323,31 @@ def select_uncertain_pool(model_dir: str | Path, target: str, budget: int, out: 
     return chosen, len(pool), entropies(model.tagger, chosen) if with_entropies else []
 
 
-def export_review(model_dir: str | Path, domain: str, out: Path, data_root: Path | None = None,
-                  split: str = "train", threshold: float = 2.0, budget: int | None = None,
-                  score: str = "max") -> tuple[ExportSummary, int]:
-    """``xner annotate export``: the sentences of ``domain``/``split`` with uncertain tokens, with
-    the model's labels, written to ``out`` for people to check; (summary, sentences read)."""
+def _review_input(model_dir: str | Path, domain: str, data_root: Path | None, split: str, budget: int | None,
+                  device: str, precision: str) -> tuple[Model, Path, list[Sentence]]:
+    """What ``annotate export`` and ``push`` read: the model (on ``device``) and the split's sentences."""
     from xner.data.conll import read_conll
     from xner.data.sources import find_data_root
-    from xner.selection.annotate import export_for_review
 
     if split not in SPLITS:
         raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if budget is not None and budget < 1:
         raise ConfigError(f"--budget must be >= 1, got {budget}")
-    model = load_model(model_dir)
+    model = load_model(model_dir, device=device, precision=precision)
     file = find_data_root(data_root) / domain / f"{split}.txt"
     if not file.is_file():
         raise DataError(f"no {split} split for domain {domain!r}", file)
-    sentences = read_conll(file, domain)
+    return model, file, read_conll(file, domain)
+
+
+def export_review(model_dir: str | Path, domain: str, out: Path, data_root: Path | None = None,
+                  split: str = "train", threshold: float = 2.0, budget: int | None = None,
+                  score: str = "max", device: str = "cpu", precision: str = "auto") -> tuple[ExportSummary, int]:
+    """``xner annotate export``: the sentences of ``domain``/``split`` with uncertain tokens, with
+    the model's labels, written to ``out`` for people to check; (summary, sentences read)."""
+    from xner.selection.annotate import export_for_review
+
+    model, file, sentences = _review_input(model_dir, domain, data_root, split, budget, device, precision)
     meta = {"model": str(model_dir), "data_file": str(file), "domain": domain, "split": split,
             "label_mode": model.label_mode}
     return export_for_review(model.tagger, sentences, out, threshold, budget, score, meta=meta), len(sentences)
@@ -333,27 +355,19 @@ def export_review(model_dir: str | Path, domain: str, out: Path, data_root: Path
 
 def push_review(model_dir: str | Path, domain: str, url: str, token: str | None = None, project: str | None = None,
                 data_root: Path | None = None, split: str = "train", threshold: float = 2.0,
-                budget: int | None = None, score: str = "max") -> tuple[PushSummary, int]:
+                budget: int | None = None, score: str = "max", device: str = "cpu",
+                precision: str = "auto") -> tuple[PushSummary, int]:
     """``xner annotate push``: what ``export_review`` selects, sent to the Label Studio at ``url`` as
     tasks of project ``project`` (default ``xner DOMAIN/SPLIT``); (summary, sentences read).
     ``token``: a personal access or legacy token, else ``$XNER_LABEL_STUDIO_TOKEN`` or
     ``$LABEL_STUDIO_API_KEY``."""
-    from xner.data.conll import read_conll
-    from xner.data.sources import find_data_root
     from xner.selection.annotate import review_items
     from xner.selection.labelstudio_client import LabelStudio, resolve_token
     from xner.selection.labelstudio_sync import push_items
 
-    if split not in SPLITS:
-        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
-    if budget is not None and budget < 1:
-        raise ConfigError(f"--budget must be >= 1, got {budget}")
+    device, precision = resolve_runtime(device, precision)
     client = LabelStudio(url, resolve_token(token))
-    model = load_model(model_dir)
-    file = find_data_root(data_root) / domain / f"{split}.txt"
-    if not file.is_file():
-        raise DataError(f"no {split} split for domain {domain!r}", file)
-    sentences = read_conll(file, domain)
+    model, _, sentences = _review_input(model_dir, domain, data_root, split, budget, device, precision)
     items = review_items(model.tagger, sentences, threshold, budget, score)
     description = f"xner: {domain}/{split} sentences with a token entropy above {threshold:g}, model {model_dir}"
     summary = push_items(client, items, model.labels, model.entity_types, project or f"xner {domain}/{split}",

@@ -79,18 +79,20 @@ def test_quiet_prints_nothing(capsys, monkeypatch) -> None:
 def test_model_mode_calls_api_evaluate_model(tmp_path: Path, capsys, monkeypatch) -> None:
     calls: list[tuple] = []
 
-    def fake_evaluate_model(model_dir, domain, split, data_root=None):  # noqa: ANN001, ANN202
-        calls.append((model_dir, domain, split, data_root))
+    def fake_evaluate_model(model_dir, domain, split, data_root=None, **runtime):  # noqa: ANN001, ANN003, ANN202
+        calls.append((model_dir, domain, split, data_root, runtime))
         gold = [Sentence(("Ada", "Lovelace"), ("B-PER", "I-PER"), domain=domain)]
         return gold, [["B-PER", "O"]]  # boundary error: P = R = F1 = 0
 
-    monkeypatch.setitem(sys.modules, "xner.api", types.SimpleNamespace(evaluate_model=fake_evaluate_model))
+    monkeypatch.setitem(sys.modules, "xner.api", types.SimpleNamespace(
+        evaluate_model=fake_evaluate_model, resolve_runtime=lambda device, precision, quantize: ("cpu", "fp32")))
     out_json = tmp_path / "m.json"
     args = ["evaluate", "--model", str(tmp_path / "m"), "--domain", "ai", "--data", str(tmp_path),
             "--json", str(out_json)]
     code, out, err = run_cli(args, capsys, monkeypatch)
     assert code == 0, err
-    assert calls == [(tmp_path / "m", "ai", "test", tmp_path)]
+    runtime = {"quantize": False, "device": "auto", "precision": "auto"}
+    assert calls == [(tmp_path / "m", "ai", "test", tmp_path, runtime)]
     report = json.loads(out_json.read_text())
     assert report["source"] == {"model": str(tmp_path / "m"), "domain": "ai", "split": "test"}
     assert report["entity"]["f1"] == 0.0 and report["entity"]["n_gold"] == 1 and report["entity"]["n_pred"] == 1

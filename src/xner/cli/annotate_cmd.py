@@ -8,9 +8,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from xner.cli.options import Device, Precision, Quiet, say
+
 app = typer.Typer(help="Re-annotation by people: export or push to Label Studio; import or pull corrections.",
                   no_args_is_help=True)
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Model = Annotated[Path, typer.Option("--model", help="Trained model directory.")]
 Domain = Annotated[str, typer.Option("--domain", help="Domain whose sentences are reviewed.")]
 Data = Annotated[Optional[Path], typer.Option("--data", help="Data root (folder of domain folders).")]
@@ -29,24 +30,26 @@ Token = Annotated[Optional[str], typer.Option("--token", help="Label Studio pers
 def export_command(model: Model, domain: Domain, out: Annotated[Path, typer.Option(
         "--out", help="Folder for review.conll, tasks.json, label_config.xml.")], data: Data = None,
         split: Split = "train", threshold: Threshold = 2.0, budget: Budget = None, score: Score = "max",
-        quiet: Quiet = False) -> None:
+        device: Device = "auto", precision: Precision = "auto", quiet: Quiet = False) -> None:
     """Write the sentences with uncertain tokens, with the model's labels, for people to check."""
     from xner.api import export_review
-    summary, n_read = export_review(model, domain, out, data, split, threshold, budget, score)
+    summary, n_read = export_review(model, domain, out, data, split, threshold, budget, score, device, precision)
     Console(quiet=quiet).print(
         f"{summary.sentences} of {n_read} sentences ({summary.uncertain_tokens} tokens above {threshold:g}) "
         f"written to {out}: review.conll, tasks.json + label_config.xml (Label Studio)", highlight=False)
+    say(device, precision, quiet)
 
 
 @app.command("push")
 def push_command(model: Model, domain: Domain, url: Url, token: Token = None, project: Annotated[Optional[str],
         typer.Option("--project", help="Project title, created or reused [default: xner DOMAIN/SPLIT].")] = None,
         data: Data = None, split: Split = "train", threshold: Threshold = 2.0, budget: Budget = None,
-        score: Score = "max", quiet: Quiet = False) -> None:
+        score: Score = "max", device: Device = "auto", precision: Precision = "auto", quiet: Quiet = False) -> None:
     """Send the flagged sentences to Label Studio as tasks pre-annotated by the model."""
     from xner.api import push_review
-    summary, n_read = push_review(model, domain, url, token, project, data, split, threshold, budget, score)
-    Console(quiet=quiet).print(summary.message(n_read), highlight=False, soft_wrap=True)
+    s, n = push_review(model, domain, url, token, project, data, split, threshold, budget, score, device, precision)
+    Console(quiet=quiet).print(s.message(n), highlight=False, soft_wrap=True)
+    say(device, precision, quiet)
 
 
 @app.command("import")

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from xner.atomic import write_json
+from xner.cli.options import Device, Precision, Quiet, say
 from xner.data.corpus import SPLITS
 from xner.errors import UserError
 
@@ -17,8 +18,7 @@ _HELP = ("Score predictions against gold tags: entity P/R/F1 (seqeval default/co
          "columns, or --model DIR --domain NAME [--split test] to tag a domain split with a trained model.")
 
 
-def _usage(message: str) -> UserError:
-    # A UserError, not a click exception: the CLI turns it into one line and exit code 2.
+def _usage(message: str) -> UserError:  # not a click exception: the CLI makes it one line and exit code 2
     return UserError(f"{message} (see `xner evaluate --help`)")
 
 
@@ -55,7 +55,7 @@ def evaluate_command(
                                                       "normalised (default: the shipped CrossNER map).")] = None,
     quantize: Annotated[bool, typer.Option("--quantize", help="With --model (encoder): predict with dynamic int8 "
                                            "weights, to measure their F1 cost.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    device: Device = "auto", precision: Precision = "auto", quiet: Quiet = False,
 ) -> None:
     """Score predictions: entity P/R/F1 (default + strict), per type, token report."""
     from xner.evaluation.report import render_report, scored_report, write_confusion
@@ -76,12 +76,12 @@ def evaluate_command(
         source: dict[str, Any] = {"file": str(file), "label_mode": label_mode or "raw"}
     else:
         from xner.api import evaluate_model
-
         assert model is not None and domain is not None  # checked by _check_mode
-        # Without --quantize the call is unchanged; with it the report says so.
-        gold, pred = evaluate_model(model, domain, split or "test", data, **({"quantize": True} if quantize else {}))
+        gold, pred = evaluate_model(model, domain, split or "test", data, quantize=quantize, device=device,
+                                    precision=precision)
         source = {"model": str(model), "domain": domain, "split": split or "test"}
         source.update({"quantized": True} if quantize else {})
+        say(device, precision, quiet, quantize)
     report = scored_report(gold, pred, source, file if file is not None else model)
     console = Console(quiet=quiet)
     render_report(report, console)

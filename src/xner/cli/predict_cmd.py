@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from xner.cli.options import Device, Precision, Quiet, say
 from xner.data.columns import looks_like_conll as _looks_like_conll  # noqa: F401  (the name tests use)
 
 
@@ -24,16 +25,14 @@ def predict_command(
     scores: Annotated[bool, typer.Option("--scores", help="JSON entities from text carry a confidence score.")] = False,
     quantize: Annotated[bool, typer.Option("--quantize", help="Encoder models: predict with dynamic int8 encoder "
                                            "weights (xner evaluate --quantize measures the F1 cost).")] = False,
+    device: Device = "auto", precision: Precision = "auto", quiet: Quiet = False,
 ) -> None:
     """Tag a CoNLL file, a raw-text file or --text with a trained model."""
     from xner.api import predict_input
     from xner.atomic import write_text
-
-    result = predict_input(model, file, text, fmt, input_kind, scores, quantize)
-    if out is not None:
-        write_text(out, result)
-    else:
-        sys.stdout.write(result)
+    result = predict_input(model, file, text, fmt, input_kind, scores, quantize, device, precision)
+    write_text(out, result) if out is not None else sys.stdout.write(result)
+    say(device, precision, quiet, quantize)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,11 +8,12 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from xner.cli.options import Device, Precision, Quiet, say
+
 app = typer.Typer(help="Choose extra training data: random, similar domains, uncertainty; choose the target.",
                   no_args_is_help=True)
 
 Data = Annotated[Optional[Path], typer.Option("--data", help="Data root (folder of domain folders).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 PoolSource = Annotated[str, typer.Option("--source", help="Source domain, left out of the default pool.")]
 
 
@@ -35,9 +36,7 @@ def similarity_command(
     from xner.selection.similarity import format_tables, similarity_tables
 
     tables, paths = similarity_tables(data, _split_list(domains), method, out, max_sentences, cache)
-    if quiet:
-        return
-    console = Console()
+    console = Console(quiet=quiet)
     for text in format_tables(tables, target):
         console.print(text, highlight=False, soft_wrap=True)
     console.print(f"wrote {len(paths)} files to {out}", highlight=False)
@@ -85,7 +84,7 @@ def uncertain_command(
     threshold: Annotated[float, typer.Option("--threshold", help="Token entropy (nats) counted as uncertain.")] = 2.0,
     domains: Annotated[Optional[str], typer.Option(
         "--domains", help="Pool domains (default: all but target and source).")] = None,
-    source: PoolSource = "conll2003",
+    source: PoolSource = "conll2003", device: Device = "auto", precision: Precision = "auto",
     quiet: Quiet = False,
 ) -> None:
     """The pool sentences the model is least sure about (simulated oracle: their gold labels)."""
@@ -93,13 +92,14 @@ def uncertain_command(
     from xner.selection.uncertainty import sentence_score
 
     chosen, pool_size, ents = select_uncertain_pool(model, target, budget, out, data, score, _split_list(domains),
-                                                    source, with_entropies=not quiet)
+                                                    source, not quiet, device, precision)
     console = Console(quiet=quiet)
     for sent, h in list(zip(chosen, ents))[:10]:
         console.print(f"{sentence_score(h, score):7.3f}  {sent.domain}: {' '.join(sent.tokens)[:90]}", highlight=False)
     flagged = sum(int((h > threshold).sum()) for h in ents)
     console.print(f"wrote {len(chosen)} of {pool_size} pool sentences ({score} entropy; {flagged} tokens "
                   f"above {threshold:g}) to {out}", highlight=False)
+    say(device, precision, quiet)
 
 
 @app.command("target")
