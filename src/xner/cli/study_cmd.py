@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from xner.cli.options import DEVICE, PRECISION
+
 study_app = typer.Typer(help="Run a whole study (grid of runs) from a TOML config; resumable.",
                         no_args_is_help=True)
 
@@ -19,18 +21,18 @@ def run_command(
     executor: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (with --executor ray).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Study directory (default studies/NAME).")] = None,
+    device: Annotated[str | None, typer.Option(help="[runtime] device of every run: " + DEVICE)] = None,
+    precision: Annotated[str | None, typer.Option(help="[runtime] precision of every run: " + PRECISION)] = None,
+    gpus_per_worker: Annotated[float | None, typer.Option(help="[runtime] gpus_per_worker (0: workers share).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run (or resume) a study; finished runs are skipped. Ends by writing the report."""
-    from xner.errors import UserError
     from xner.study.runner import run_study
     from xner.study.status import show_outcome
 
-    if address is not None and executor != "ray":
-        raise UserError("--address only makes sense with --executor ray")
     console = Console(stderr=True, quiet=quiet)
-    outcome = run_study(config, out=out, executor=executor, jobs=jobs, address=address, quiet=quiet,
-                        console=console)
+    outcome = run_study(config, out=out, executor=executor, jobs=jobs, address=address, quiet=quiet, console=console,
+                        device=device, precision=precision, gpus_per_worker=gpus_per_worker)
     if not show_outcome(outcome, console):
         raise typer.Exit(1)
 

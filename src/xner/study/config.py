@@ -91,9 +91,17 @@ class Methods(_Strict):
 
 
 class StudyRuntime(_Strict):
-    """How the study's runs execute; nothing here changes a result (nor a run id)."""
+    """How the study's runs execute, passed into every run's [runtime]. Nothing here changes a
+    result nor a run id, except an explicit bf16/fp16 ``precision`` (as in a run config)."""
 
     threads: int = Field(0, ge=0, description="torch threads per run; 0 = torch's default")
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+                        description="every run's device: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="autocast of forward passes; auto: bf16 on a CUDA GPU that has it, else fp32")
+    deterministic: bool = Field(False, description="deterministic kernels only (slower on a GPU)")
+    gpus_per_worker: float = Field(1.0, ge=0, description="CUDA: GPUs of each --jobs worker (worker i gets GPU "
+                                   "i mod N) or Ray task (num_gpus, may be a fraction); 0: workers share")
 
 
 class StudyConfig(_Strict):
@@ -192,3 +200,15 @@ def load_config(path: str | Path) -> StudyConfig:
     path = Path(path)
     _, text = read_toml(path)
     return parse_config(text, path)
+
+
+def with_runtime(cfg: StudyConfig, **given: Any) -> StudyConfig:
+    """``cfg`` with [runtime] keys overridden by the command line (``xner study run --device``);
+    None leaves the config's value. A bad value is one ConfigError line naming the option."""
+    given = {k: v for k, v in given.items() if v is not None}
+    try:
+        runtime = StudyRuntime.model_validate({**cfg.runtime.model_dump(), **given})
+    except ValidationError as err:
+        loc, msg = error_message(err)
+        raise ConfigError(f"--{loc.replace('_', '-')}: {msg}") from None
+    return cfg.model_copy(update={"runtime": runtime})

@@ -28,8 +28,11 @@ BASELINE = ("random", 0.0)
 
 def pretrain_identity(cfg: RunConfig) -> dict[str, Any]:
     """What pre-training reads of a run (source, backbone, its phase, labels, seed): the identity
-    of a study's pre-training task. The label map counts only for normalised labels."""
+    of a study's pre-training task. The label map counts only for normalised labels; the runtime
+    only by an explicit bf16/fp16 precision, as in a run id (so every other id stays as it was)."""
     data = cfg.model_dump(mode="json", include={"schema_version", "seed", "backbone", "pretrain"})
+    if cfg.runtime.precision in ("bf16", "fp16"):
+        data["runtime"] = {"precision": cfg.runtime.precision}
     normalised = cfg.data.label_mode == "normalised"
     data["data"] = {"source": cfg.data.source, "source_subset": cfg.data.source_subset,
                     "label_mode": cfg.data.label_mode,
@@ -98,7 +101,7 @@ def base_config(cfg: StudyConfig, target: str, label_mode: str, seed: int, mode:
         "mode": mode, "seed": seed, "data": data,
         "backbone": {"name": cfg.backbone, "settings": dict(cfg.model)},
         "pretrain": cfg.pretrain.model_dump(), "finetune": cfg.finetune.model_dump(),
-        "runtime": {"threads": cfg.runtime.threads,
+        "runtime": {**cfg.runtime.model_dump(include={"threads", "device", "precision", "deterministic"}),
                     "cache": study_dir / "pretrained" if study_dir is not None else None},
         **extra,
     }

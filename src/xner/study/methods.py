@@ -90,7 +90,7 @@ def choose_target(arg: tuple[list[str], StudyRun], ctx: StudyContext) -> dict[st
     candidates, spec = arg
     cfg = spec.config
     choice = _choose(Path(ctx.pretrained[spec.pretrain_key]), _corpus(str(ctx.data_root)), candidates,
-                     cfg.finetune.train_config(cfg.seed, cfg.runtime.threads), spec.label_mode,
+                     cfg.phase_train(cfg.finetune), spec.label_mode,
                      run_label_map(cfg), source=cfg.data.source)
     rows = [{"domain": r.domain, "train": r.train_size, "dev": r.dev_size, "dev_f1": float(r.dev_f1)}
             for r in choice.rows]

@@ -23,7 +23,7 @@ from xner.atomic import atomic_open
 from xner.errors import ConfigError, UserError
 from xner.study import faults
 from xner.study.backend import Backend, StudyContext
-from xner.study.config import StudyConfig, load_config
+from xner.study.config import StudyConfig, load_config, with_runtime
 from xner.study.executors import TaskFn, TaskResult, make_executor
 from xner.study.grid import StudyRun, pretrain_specs, run_specs
 from xner.study.store import Store
@@ -212,50 +212,32 @@ def _progress(quiet: bool, console: Console) -> Progress | None:
 def run_study(config_path: str | Path, out: str | Path | None = None, executor: str = "local",
               jobs: int = 1, address: str | None = None, quiet: bool = False,
               backend: Backend | None = None, console: Console | None = None,
-              report: bool = True) -> StudyOutcome:
-    """Run (or resume) the study a config describes; returns where it is and what failed."""
+              report: bool = True, **runtime: Any) -> StudyOutcome:
+    """Run (or resume) the study a config describes; returns where it is and what failed.
+    ``runtime``: [runtime] overrides (device, precision, deterministic, gpus_per_worker; None
+    keeps the config's). The device is checked, and said, before any data is read."""
     if executor not in ("local", "ray"):
         raise UserError(f"unknown executor {executor!r} (choose local or ray)")
+    if address is not None and executor != "ray":
+        raise UserError("--address only makes sense with --executor ray")
     if jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {jobs}")
     config_path = Path(config_path)
-    cfg = load_config(config_path)
+    cfg = with_runtime(load_config(config_path), **runtime)
     backend = backend or default_backend()
     console = console or Console(stderr=True, quiet=quiet)
     study_dir = Path(out) if out is not None else Path("studies") / cfg.name
     with _study_lock(study_dir), Store(study_dir) as store:
         store.check_schema()
         _sweep_temp_files(study_dir)
-        info = backend.describe(cfg)
-        names, candidates = _resolve_domains(cfg, info, config_path)
+        ex = make_executor(executor, None, jobs=jobs, address=address, runtime=cfg.runtime)
+        progress = None
         try:
-            shutil.copyfile(config_path, study_dir / "config.toml")
-        except OSError as err:
-            raise UserError(f"cannot write the study directory: {err.strerror or err}", study_dir) from None
-        store.put_artefact("config", cfg.model_dump(mode="json"))
-        ctx = StudyContext(cfg, study_dir.resolve(), Path(info["data_root"]))
-        where = {"data_root": ctx.data_root, "study_dir": ctx.study_dir}
-        pre = pretrain_specs(cfg, cfg.target if cfg.target != "auto" else candidates[0], **where)
-        store.add_runs([s.row() for s in pre])
-        _stale_pretrained(store, pre)
-        ex = make_executor(executor, ctx, jobs=jobs, address=address)
-        progress = _progress(quiet, console)
-        drv = _Driver(store, study_dir, ex, progress)
-        try:
-            if progress is not None:
-                progress.start()
-            drv.runs(pre, backend.execute, "pre-training")
-            ctx = replace(ctx, pretrained=_pretrained(store, pre))
-            ex.set_context(ctx)
-            target = _target(drv, cfg, ctx, candidates, pre, backend)
-            pool = list(cfg.pool_domains) or [d for d in candidates if d != target]
-            ranking = _ranking(drv, cfg, sorted({*names}), target, pool, backend)
-            specs = run_specs(cfg, target, pool, ranking, **where)
-            store.add_runs([s.row() for s in specs])
-            store.put_artefact("grid", {"pretrain": [s.id for s in pre], "runs": [s.id for s in specs],
-                                        "target": target, "pool": pool})
-            drv.runs([s for s in specs if ctx.pretrained.get(s.pretrain_key) or s.config.mode != "ptf"],
-                     backend.execute, "runs")
+            if ex.where and not quiet:
+                console.print(ex.where, highlight=False)
+            progress = _progress(quiet, console)
+            drv = _Driver(store, study_dir, ex, progress)
+            pre, specs = _execute(drv, cfg, config_path, backend)
         finally:
             if progress is not None:
                 progress.stop()
@@ -268,3 +250,36 @@ def run_study(config_path: str | Path, out: str | Path | None = None, executor: 
         outcome.report = write_report(study_dir)
     return outcome
 
+
+def _execute(drv: _Driver, cfg: StudyConfig, config_path: Path,
+             backend: Backend) -> tuple[list[StudyRun], list[StudyRun]]:
+    """Pre-train, choose the target, rank the pool, run the grid: (pre-training runs, result runs)."""
+    store, study_dir, ex = drv.store, drv.study_dir, drv.executor
+    info = backend.describe(cfg)
+    names, candidates = _resolve_domains(cfg, info, config_path)
+    try:
+        shutil.copyfile(config_path, study_dir / "config.toml")
+    except OSError as err:
+        raise UserError(f"cannot write the study directory: {err.strerror or err}", study_dir) from None
+    store.put_artefact("config", cfg.model_dump(mode="json"))
+    ctx = StudyContext(cfg, study_dir.resolve(), Path(info["data_root"]))
+    ex.set_context(ctx)
+    where = {"data_root": ctx.data_root, "study_dir": ctx.study_dir}
+    pre = pretrain_specs(cfg, cfg.target if cfg.target != "auto" else candidates[0], **where)
+    store.add_runs([s.row() for s in pre])
+    _stale_pretrained(store, pre)
+    if drv.progress is not None:
+        drv.progress.start()
+    drv.runs(pre, backend.execute, "pre-training")
+    ctx = replace(ctx, pretrained=_pretrained(store, pre))
+    ex.set_context(ctx)
+    target = _target(drv, cfg, ctx, candidates, pre, backend)
+    pool = list(cfg.pool_domains) or [d for d in candidates if d != target]
+    ranking = _ranking(drv, cfg, sorted({*names}), target, pool, backend)
+    specs = run_specs(cfg, target, pool, ranking, **where)
+    store.add_runs([s.row() for s in specs])
+    store.put_artefact("grid", {"pretrain": [s.id for s in pre], "runs": [s.id for s in specs],
+                                "target": target, "pool": pool})
+    drv.runs([s for s in specs if ctx.pretrained.get(s.pretrain_key) or s.config.mode != "ptf"],
+             backend.execute, "runs")
+    return pre, specs
