@@ -197,6 +197,16 @@ class BiLSTMCRFTagger:
                     result[i] = probs[row, :n].copy()
         return result
 
+    def best_path_log_probs(self, sentences: TaggerInput) -> list[float]:
+        """log P(best path) per sentence from the CRF (Viterbi score - log Z); 0.0 when empty."""
+        result = [0.0 for _ in sentences]
+        with torch.inference_mode():
+            for batch, emissions, _ in self._run(sentences):
+                logp = self.net.crf.best_path_log_prob(emissions.double(), batch.mask).tolist()
+                for i, value in zip(batch.order, logp):
+                    result[i] = float(value)
+        return result
+
     # ------------------------------------------------------------ transfer
     def adapt(self, sentences: Sequence[Sentence], labels: LabelSpace,
               origins: Mapping[int, int] | None = None) -> None:

@@ -112,6 +112,13 @@ class CRF(nn.Module):
         lengths = mask.long().sum(1).tolist()
         return best_score, [row[:n] for row, n in zip(full, lengths)]
 
+    @fp32
+    def best_path_log_prob(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """log P(best path | sentence) per sentence, shape (B,): the Viterbi score less log Z
+        (never above 0). MNLP divides it by the length; least confidence is 1 - its exp."""
+        best, _ = self.viterbi(emissions, mask)
+        return torch.clamp(best - self.log_partition(emissions, mask), max=0.0)
+
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
         """Viterbi best tag ids per sentence, trimmed to each sentence's length."""
         return self.viterbi(emissions, mask)[1]

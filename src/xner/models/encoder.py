@@ -264,6 +264,22 @@ class EncoderTagger:
                 out[i] = row[: len(tokens[i])]
         return out
 
+    def best_path_log_probs(self, sentences: TaggerInput) -> list[float]:
+        """log P(best path) per sentence: the CRF's Viterbi score - log Z, or with the softmax
+        head the sum of each token's best log-probability; 0.0 for an empty sentence."""
+        tokens = [_tokens(s) for s in sentences]
+        out = [0.0 for _ in tokens]
+        crf = self._predictor().crf
+        for ids, emissions, batch in self._emission_batches(tokens):
+            if crf is not None:
+                logp = crf.best_path_log_prob(emissions.double(), batch.mask).tolist()
+            else:
+                best = emissions.double().log_softmax(-1).max(-1).values
+                logp = [float(row[: len(tokens[i])].sum()) for row, i in zip(best, ids)]
+            for i, value in zip(ids, logp):
+                out[i] = float(value)
+        return out
+
     def quantize(self) -> EncoderTagger:
         """Predict with a copy whose encoder Linear layers are int8 (dynamic, per-channel weights).
         The small head stays fp32. On the 600-sentence conll2003 check this cost 1.7 (softmax) and

@@ -38,6 +38,8 @@ SCHEMA_VERSION: Final = 1
 Mode = Literal["ptf", "dft", "jt"]
 LabelMode = Literal["raw", "normalised"]
 AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged"]
+# How uncertainty sampling scores a sentence (xner.selection.uncertainty.SCORES).
+Score = Literal["max", "mean", "sum", "mnlp", "least_confidence"]
 # TrainConfig fields a phase does not own: the seed is the run's, the rest are [runtime]'s.
 _NOT_PHASE = ("seed", "threads", "precision", *RUNTIME_FIELDS)
 
@@ -145,7 +147,7 @@ class AddedSection(_Strict):
     setting: float = Field(0.0, ge=0, description="percent of the pool (random, similar) or rounds (uncertainty)")
     domains: tuple[str, ...] = ()
     pool_splits: tuple[Literal["train", "dev"], ...] = ("train", "dev")
-    score: Literal["max", "mean", "sum"] = "max"
+    score: Score = "max"
     budget: int = Field(100, ge=1, description="uncertainty: sentences added per round")
     stage: Phase | None = Field(None, description="staged: the pooled stage's training settings")
 

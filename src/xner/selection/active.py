@@ -20,7 +20,7 @@ from xner.data.corpus import Sentence
 from xner.errors import ConfigError
 from xner.models.base import Tagger
 from xner.selection.random_pool import permutation
-from xner.selection.uncertainty import rank_by_uncertainty, score_sentences
+from xner.selection.uncertainty import check_score, rank_by_uncertainty, score_sentences
 
 TrainFn = Callable[[list[Sentence]], Tagger]
 EvaluateFn = Callable[[Tagger], float]
@@ -83,6 +83,7 @@ def active_learning(train_fn: TrainFn, labelled: Sequence[Sentence], pool: Seque
         raise ConfigError(f"strategy must be 'uncertainty' or 'random', got {strategy!r}")
     if rounds < 0 or budget < 0:
         raise ConfigError(f"rounds and budget must be >= 0, got {rounds} and {budget}")
+    check_score(how)  # before any model is trained
     rng = np.random.default_rng(seed)
     remaining = list(pool)
     order = [int(i) for i in permutation(len(remaining), seed)]

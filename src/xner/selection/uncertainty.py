@@ -5,6 +5,17 @@ default) it lies in [0, ln L] for L labels: 0 for a one-hot row, ln L for a unif
 default review threshold 2.0 (the reference study's) therefore needs L >= 8 labels to be
 reachable (ln 8 = 2.08); with the 9 normalised tags (O + B/I of PER/ORG/LOC/MISC) the maximum
 is ln 9 = 2.20. Pass ``base=2`` to measure in bits (max log2 L).
+
+A sentence's score (higher = less sure) is one of (``SCORES``):
+
+- ``max``, ``mean``, ``sum`` of its token entropies (``sum`` favours long sentences: Settles &
+  Craven 2008);
+- ``mnlp``: minus the mean normalised log-probability of the best path, -log P(best)/length
+  (Shen et al. 2017; they pick the lowest MNLP, i.e. the highest score here);
+- ``least_confidence``: 1 - P(best path).
+
+The last two need the tagger's ``best_path_log_probs`` (the CRF's Viterbi score - log Z, or the
+summed best token log-probabilities of a softmax head).
 """
 
 from __future__ import annotations
@@ -20,8 +31,10 @@ from xner.data.corpus import Sentence
 from xner.errors import ConfigError
 from xner.models.base import Tagger
 
-How = Literal["max", "mean", "sum"]
-HOWS: tuple[str, ...] = ("max", "mean", "sum")
+How = Literal["max", "mean", "sum", "mnlp", "least_confidence"]
+HOWS: tuple[str, ...] = ("max", "mean", "sum")  # from token entropies
+PATH_HOWS: tuple[str, ...] = ("mnlp", "least_confidence")  # from the best path's probability
+SCORES: tuple[str, ...] = HOWS + PATH_HOWS
 DEFAULT_THRESHOLD = 2.0
 
 
@@ -50,6 +63,34 @@ def sentence_score(entropies: np.ndarray | Sequence[float], how: str = "max") ->
     if h.size == 0:
         return 0.0
     return float(h.max() if how == "max" else h.mean() if how == "mean" else h.sum())
+
+
+def check_score(how: str) -> None:
+    """ConfigError unless ``how`` is one of ``SCORES``."""
+    if how not in SCORES:
+        raise ConfigError(f"sentence score must be one of {', '.join(SCORES)}, got {how!r}")
+
+
+def path_score(log_prob: float, length: int, how: str) -> float:
+    """A sentence's score from log P(best path): ``mnlp`` = -log P / length, ``least_confidence``
+    = 1 - P (0 for an empty sentence)."""
+    if how not in PATH_HOWS:
+        raise ConfigError(f"path score must be one of {', '.join(PATH_HOWS)}, got {how!r}")
+    if length == 0:
+        return 0.0
+    return -log_prob / length if how == "mnlp" else 1.0 - math.exp(log_prob)
+
+
+def best_path_log_probs(tagger: Tagger, sentences: Sequence[Sentence]) -> list[float]:
+    """log P(best path) per sentence, from the tagger's ``best_path_log_probs``."""
+    method = getattr(tagger, "best_path_log_probs", None)
+    if method is None:
+        raise ConfigError(f"{type(tagger).__name__} gives no best-path probabilities (needed by mnlp, "
+                          "least_confidence)")
+    values = [float(v) for v in method(_inputs(sentences))] if sentences else []
+    if len(values) != len(sentences):
+        raise ValueError(f"tagger gave best-path probabilities for {len(values)} of {len(sentences)} sentences")
+    return values
 
 
 def _inputs(sentences: Sequence[Sentence]) -> list[tuple[str, ...]]:
@@ -100,6 +141,11 @@ def rank_by_uncertainty(scores: Sequence[float], rng: np.random.Generator | None
 
 def score_sentences(tagger: Tagger, sentences: Sequence[Sentence], how: str = "max",
                     base: float | None = None) -> list[float]:
+    """One score per sentence (see the module's docstring), higher = less sure."""
+    check_score(how)
+    if how in PATH_HOWS:
+        logp = best_path_log_probs(tagger, sentences)
+        return [path_score(lp, len(s), how) for lp, s in zip(logp, sentences)]
     return [sentence_score(h, how) for h in entropies(tagger, sentences, base)]
 
 
@@ -108,7 +154,7 @@ def select_uncertain(tagger: Tagger, pool: Sequence[Sentence], budget: int, how:
     """The ``budget`` pool sentences the tagger is least sure about, most uncertain first."""
     if budget < 0:
         raise ConfigError(f"budget must be >= 0, got {budget}")
-    sentence_score([], how)  # validates ``how`` even when nothing is scored
+    check_score(how)  # even when nothing is scored
     if budget == 0 or not pool:
         return []
     order = rank_by_uncertainty(score_sentences(tagger, pool, how, base), rng)

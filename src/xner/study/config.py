@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xner.errors import ConfigError
 from xner.models.registry import backbone, train_defaults
-from xner.run.config import Phase
+from xner.run.config import Phase, Score
 from xner.tomlfile import error_message, key_line, parse_toml, read_toml, resolve_paths
 
 LabelMode = Literal["raw", "normalised"]
@@ -58,7 +58,8 @@ class UncertaintyMethod(_Strict):
 
     enabled: bool = True
     threshold: float = Field(2.0, gt=0, description="entropy above which a token is flagged")
-    score: Literal["max", "mean", "sum"] = "max"
+    # Sentence score: max / mean / sum of token entropies, mnlp, least_confidence (selection.uncertainty).
+    score: Score = "max"
     rounds: int = Field(3, ge=1, le=50)
     budget: int = Field(100, ge=1, description="sentences added per round")
     compare_random: bool = True
