@@ -59,13 +59,14 @@ def commands(model: Path, data: Path, out: Path) -> dict[str, list[str]]:
                             "--threshold", "0.01"],
         "annotate push": ["annotate", "push", "--model", m, "--domain", "toy", "--url", "http://127.0.0.1:9",
                           "--token", "t", "--data", d],
+        "select target": ["select", "target", "--pretrained", m, "--data", d, "--candidates", "toy", "--epochs", "1"],
     }
 
 
 @no_cuda
 @pytest.mark.parametrize("device", ["cuda", "cuda:3"])
 @pytest.mark.parametrize("command", ["predict", "evaluate", "select uncertain", "annotate export", "annotate push",
-                                     "study run"])
+                                     "select target", "study run"])
 def test_a_missing_device_is_one_line_before_anything_is_read(command: str, device: str, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +84,7 @@ def test_a_missing_device_is_one_line_before_anything_is_read(command: str, devi
 
 
 @pytest.mark.parametrize("device", ["cpu", "auto"])
-@pytest.mark.parametrize("command", ["predict", "evaluate", "select uncertain", "annotate export"])
+@pytest.mark.parametrize("command", ["predict", "evaluate", "select uncertain", "annotate export", "select target"])
 def test_cpu_and_auto_run_here_and_say_so(command: str, device: str, toy: tuple[Path, Path], tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:

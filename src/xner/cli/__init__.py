@@ -47,11 +47,8 @@ def main() -> None:
         sys.exit(err.exit_code)
     except typer.Exit as err:
         sys.exit(err.exit_code)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt) as err:
+        print("aborted" if isinstance(err, typer.Abort) else "interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as err:
         # typer vendors its own click; its usage errors are not click.ClickException.

@@ -114,20 +114,22 @@ def target_command(
     patience: Annotated[int, typer.Option("--patience", help="Early-stopping patience.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the table as JSON.")] = None,
-    quiet: Quiet = False,
+    quiet: Quiet = False, device: Device = "auto", precision: Precision = "auto",
 ) -> None:
     """Fine-tune the source model on each candidate's train split; the worst dev F1 is the target."""
+    from xner.api import resolve_runtime
     from xner.atomic import write_json
     from xner.models.base import TrainConfig
     from xner.transfer.target_choice import choose_target_in, format_choice
 
-    console = Console(stderr=True)
-    note = None if quiet else (lambda name: console.print(f"fine-tuning on {name} ...", highlight=False))
-    choice = choose_target_in(pretrained, data, _split_list(candidates),
-                              TrainConfig(epochs=epochs, patience=patience, seed=seed), labels, source, note)
+    resolve_runtime(device, precision)  # a device that is not here: one line, before any data is read
+    note = None if quiet else (lambda name: Console(stderr=True).print(f"fine-tuning on {name} ...", highlight=False))
+    cfg = TrainConfig(epochs=epochs, patience=patience, seed=seed, device=device, precision=precision)
+    choice = choose_target_in(pretrained, data, _split_list(candidates), cfg, labels, source, note)
     if json_path is not None:
         write_json(json_path, choice.to_json())
     Console().print(format_choice(choice), highlight=False)
+    say(device, precision, quiet)
 
 
 def register(root: typer.Typer) -> None:
