@@ -26,12 +26,14 @@ RUNTIME_FIELDS = ("device", "deterministic")
 
 def drop_neutral(data: dict[str, Any]) -> dict[str, Any]:
     """A TrainConfig dump less what cannot change its numbers, and settings added after run
-    schema 1 at the value that means what configs meant before them (``accumulate`` 1, ``precision``
-    other than bf16/fp16), so every run id and cache key made before they existed still holds."""
+    schema 1 at the value that means what configs meant before them (``accumulate`` 1, ``min_epochs``
+    1, ``precision`` other than bf16/fp16), so every run id and cache key made before they existed
+    still holds."""
     for key in RUNTIME_FIELDS:
         data.pop(key, None)
-    if data.get("accumulate") == 1:
-        del data["accumulate"]
+    for key in ("accumulate", "min_epochs"):
+        if data.get(key) == 1:
+            del data[key]
     if data.get("precision") not in ("bf16", "fp16"):
         data.pop("precision", None)
     return data
@@ -49,6 +51,8 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.0, ge=0)
     clip: float = Field(5.0, gt=0)
     patience: int = Field(5, ge=1)
+    # Early stopping waits for this many epochs: patience counts only the epochs after them.
+    min_epochs: int = Field(1, ge=1, description="epochs before patience starts counting (1: from the first)")
     seed: int = 0
     # Weight of the O class in the loss (the reference study down-weights O); 1.0 = unweighted.
     o_weight: float = Field(1.0, gt=0, le=1.0)

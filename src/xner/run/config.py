@@ -10,8 +10,13 @@ One runtime setting does change the numbers: a precision of bf16 or fp16 (autoca
 the canonical form as ``runtime.precision`` only then, so every fp32 or ``auto`` run keeps the id
 it had before precision existed (``auto`` is bf16 on a CUDA GPU: such a run shares its id with
 the CPU one; ask for ``bf16`` to tell them apart). Likewise a phase's ``accumulate`` is written
-only when it is not 1 (see ``xner.models.base.drop_neutral``).
+only when it is not 1 (see ``xner.models.base.drop_neutral``), and so is ``min_epochs``: it enters
+the canonical form (dumped with ``IDENTITY``) only when it is not 1, but every other dump (a
+written run.toml, a study's run) spells it out, since a phase left without it takes the backbone's
+default (10 for a BiLSTM-CRF target), which is not 1.
 """
+
+
 
 from __future__ import annotations
 
@@ -42,6 +47,9 @@ AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", 
 Score = Literal["max", "mean", "sum", "mnlp", "least_confidence"]
 # TrainConfig fields a phase does not own: the seed is the run's, the rest are [runtime]'s.
 _NOT_PHASE = ("seed", "threads", "precision", *RUNTIME_FIELDS)
+# The serialisation context of an identity (a run id, a study's pre-training task): settings at
+# the value that means what configs meant before they existed are left out (``min_epochs`` 1).
+IDENTITY: Final = {"identity": True}
 
 
 class _Strict(BaseModel):
@@ -64,13 +72,17 @@ class Phase(TrainConfig):
     @model_serializer(mode="wrap")
     def _phase_dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         """Every setting, spelt out (a resolved config states them all), less the run's and
-        runtime's, and ``accumulate`` at 1 (``drop_neutral``: ids made before it existed hold)."""
+        runtime's, and ``accumulate`` at 1 (``drop_neutral``: ids made before it existed hold);
+        ``min_epochs`` at 1 too, but only in an ``IDENTITY`` dump (see the module's docstring)."""
         data = handler(self)
         if isinstance(data, dict):
             data = drop_neutral(data)
             for key in _NOT_PHASE:
                 data.pop(key, None)
+            if not (info.context or {}).get("identity"):
+                data["min_epochs"] = self.min_epochs
         return data
+
 
     def train_config(self, seed: int, threads: int, **runtime: Any) -> TrainConfig:
         """The trainer's settings for this phase of a run; ``runtime``: device, precision,
@@ -260,7 +272,7 @@ class RunConfig(_Strict):
         """Sorted compact JSON of what decides the result. Left out: runtime, the data root's
         location, and settings the mode never reads (a dft run has no pre-training). The label
         map enters by the digest of its content (``label_map_digest``), not by its path."""
-        data = self.model_dump(mode="json", exclude={"runtime": True, "data": {"root"}})
+        data = self.model_dump(mode="json", exclude={"runtime": True, "data": {"root"}}, context=IDENTITY)
         if self.runtime.precision in ("bf16", "fp16"):  # the one runtime setting that changes numbers
             data["runtime"] = {"precision": self.runtime.precision}
         if not self.uses_source:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from xner.run.config import RunConfig
+from xner.run.config import IDENTITY, RunConfig
 from xner.run.load import label_map_digest, run_id, validate
 from xner.study.config import StudyConfig
 
@@ -30,7 +30,7 @@ def pretrain_identity(cfg: RunConfig) -> dict[str, Any]:
     """What pre-training reads of a run (source, backbone, its phase, labels, seed): the identity
     of a study's pre-training task. The label map counts only for normalised labels; the runtime
     only by an explicit bf16/fp16 precision, as in a run id (so every other id stays as it was)."""
-    data = cfg.model_dump(mode="json", include={"schema_version", "seed", "backbone", "pretrain"})
+    data = cfg.model_dump(mode="json", include={"schema_version", "seed", "backbone", "pretrain"}, context=IDENTITY)
     if cfg.runtime.precision in ("bf16", "fp16"):
         data["runtime"] = {"precision": cfg.runtime.precision}
     normalised = cfg.data.label_mode == "normalised"

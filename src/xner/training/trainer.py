@@ -265,9 +265,10 @@ def _fit(tagger: TrainableTagger, train: Sequence[Sentence], dev: Sequence[Sente
             score = dev_f1(tagger, dev)
             if score > best_f1:
                 best_f1, best_epoch, best_state, stale = score, epoch, _snapshot(module), 0
-            elif best_f1 > 0:
-                # Patience starts once the model finds any entity: a fresh model on a few
-                # hundred sentences scores 0 for its first epochs, which says nothing yet.
+            elif best_f1 > 0 and epoch > cfg.min_epochs:
+                # Patience starts once the model finds any entity (a fresh model on a few hundred
+                # sentences scores 0 for its first epochs, which says nothing yet) and only after
+                # ``min_epochs``: an early peak must not end a fit that has not settled yet.
                 stale += 1
         entry = EpochLog(epoch, loss, score, time.monotonic() - epoch_start, seen / max(train_seconds, 1e-9))
         history.append(entry)
