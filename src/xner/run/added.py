@@ -1,5 +1,6 @@
 """Fine-tuning with data added from other domains: a random / similar / dissimilar share of the
-pool, active learning (or its random twin) in rounds, or a staged fit on the pooled domains.
+pool, active learning (or its random twin) in rounds, or a staged fit on the pooled domains; or
+(``reannotate``) with the target's own training set re-labelled where the model is unsure.
 
 Every pool is drawn through ``build_pool``, which leaves out any sentence whose text is in the
 target or in a test split.
@@ -18,6 +19,8 @@ from xner.run.config import RunConfig
 
 Start = Path | Tagger
 Checkpoint = Callable[[str], None]
+# Counts a method reports beside its scores (reannotate: n_reannotated_tokens, ...).
+Notes = dict[str, int]
 
 
 def _pool(cfg: RunConfig, corpus: Corpus, lmap: LabelMap | None,
@@ -31,14 +34,16 @@ def _pool(cfg: RunConfig, corpus: Corpus, lmap: LabelMap | None,
 
 def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence],
                    corpus: Corpus, lmap: LabelMap | None, init_map: LabelMap | None,
-                   checkpoint: Checkpoint) -> tuple[Tagger, FitResult, list[Sentence]]:
+                   checkpoint: Checkpoint) -> tuple[Tagger, FitResult, list[Sentence], Notes]:
     """Fine-tune ``start`` on the target plus the config's added data; returns (tagger, the
-    final fit, the sentences added)."""
+    final fit, the sentences added, the method's counts)."""
     from xner.transfer.pretrain_finetune import finetune
 
     method, fcfg = cfg.added.method, cfg.target_train()
     if method.startswith("uncertainty"):
-        return _active(cfg, start, train, dev, corpus, lmap, init_map)
+        return (*_active(cfg, start, train, dev, corpus, lmap, init_map), {})
+    if method == "reannotate":
+        return _reannotate(cfg, start, train, dev, init_map, checkpoint)
     if method == "staged":
         assert cfg.added.stage is not None
         pool_train, pool_dev = _pool(cfg, corpus, lmap, ("train",)), _pool(cfg, corpus, lmap, ("dev",))
@@ -46,14 +51,30 @@ def fit_with_added(cfg: RunConfig, start: Start, train: list[Sentence], dev: lis
         tagger, _ = finetune(start, train + pool_train, dev + pool_dev, stage, label_map=init_map)
         checkpoint("stage")  # test hook: die between the two stages
         tagger, fit = finetune(tagger, train, dev, fcfg, label_map=init_map)
-        return tagger, fit, pool_train
+        return tagger, fit, pool_train, {}
     added: list[Sentence] = []
     if cfg.added.setting > 0:
         from xner.selection.random_pool import nested_sample
 
         added = nested_sample(_pool(cfg, corpus, lmap), cfg.added.setting, cfg.seed)
     tagger, fit = finetune(start, train + added, dev, fcfg, label_map=init_map)
-    return tagger, fit, added
+    return tagger, fit, added, {}
+
+
+def _reannotate(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence],
+                init_map: LabelMap | None, checkpoint: Checkpoint) -> tuple[Tagger, FitResult, list[Sentence], Notes]:
+    """The reference study's re-annotation (``xner.selection.reannotate``): fine-tune on the
+    target, re-label its training set (gold labels only where the token entropy is above
+    ``setting``, the model's predictions elsewhere), and fine-tune ``start`` again on that."""
+    from xner.selection.reannotate import reannotate
+    from xner.transfer.pretrain_finetune import finetune
+
+    fcfg = cfg.target_train()
+    first, _ = finetune(start, train, dev, fcfg, label_map=init_map)
+    relabelled = reannotate(first, train, cfg.added.setting)
+    checkpoint("stage")  # test hook: die between the two fits
+    tagger, fit = finetune(start, relabelled.sentences, dev, fcfg, label_map=init_map)
+    return tagger, fit, [], relabelled.counts()
 
 
 def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence], corpus: Corpus,

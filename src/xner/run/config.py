@@ -16,8 +16,6 @@ written run.toml, a study's run) spells it out, since a phase left without it ta
 default (10 for a BiLSTM-CRF target), which is not 1.
 """
 
-
-
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +40,8 @@ from xner.models.base import RUNTIME_FIELDS, TrainConfig, drop_neutral
 SCHEMA_VERSION: Final = 1
 Mode = Literal["ptf", "dft", "jt"]
 LabelMode = Literal["raw", "normalised"]
-AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged"]
+AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged",
+                      "reannotate"]
 # How uncertainty sampling scores a sentence (xner.selection.uncertainty.SCORES).
 Score = Literal["max", "mean", "sum", "mnlp", "least_confidence"]
 # TrainConfig fields a phase does not own: the seed is the run's, the rest are [runtime]'s.
@@ -82,7 +81,6 @@ class Phase(TrainConfig):
             if not (info.context or {}).get("identity"):
                 data["min_epochs"] = self.min_epochs
         return data
-
 
     def train_config(self, seed: int, threads: int, **runtime: Any) -> TrainConfig:
         """The trainer's settings for this phase of a run; ``runtime``: device, precision,
@@ -153,10 +151,12 @@ class BackboneSection(_Strict):
 
 
 class AddedSection(_Strict):
-    """Data added to the target's training set from other domains (the study's methods)."""
+    """Data added to the target's training set from other domains (the study's methods), or
+    (``reannotate``) the target's own training tokens re-labelled where the model is unsure."""
 
     method: AddedMethod = "none"
-    setting: float = Field(0.0, ge=0, description="percent of the pool (random, similar) or rounds (uncertainty)")
+    setting: float = Field(0.0, ge=0, description="percent of the pool (random, similar), rounds (uncertainty) "
+                                                  "or the entropy threshold (reannotate)")
     domains: tuple[str, ...] = ()
     pool_splits: tuple[Literal["train", "dev"], ...] = ("train", "dev")
     score: Score = "max"
@@ -169,7 +169,10 @@ class AddedSection(_Strict):
             raise ValueError("setting is a percentage for this method (0-100)")
         if self.method.startswith("uncertainty") and (self.setting < 1 or self.setting != int(self.setting)):
             raise ValueError("setting is a whole number of rounds (>= 1) for uncertainty sampling")
-        if self.method != "none" and self.setting > 0 and not self.domains:
+        if self.method == "reannotate":
+            if self.setting <= 0 or self.domains:
+                raise ValueError("reannotate takes an entropy threshold (setting > 0) and no domains")
+        elif self.method != "none" and self.setting > 0 and not self.domains:
             raise ValueError(f"method {self.method} needs domains to add from")
         if self.method == "staged" and self.stage is None:
             raise ValueError("method staged needs [added.stage] settings")

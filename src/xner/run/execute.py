@@ -94,8 +94,9 @@ def _scores(tagger: Tagger, sentences: list[Sentence]) -> tuple[dict[str, Any] |
 
 
 def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: LabelMap | None,
-         hooks: RunHooks) -> tuple[Tagger, FitResult, list[Sentence]]:
-    """(tagger, fit of the target phase, the sentences added from other domains)."""
+         hooks: RunHooks) -> tuple[Tagger, FitResult, list[Sentence], dict[str, int]]:
+    """(tagger, fit of the target phase, the sentences added from other domains, the added-data
+    method's counts such as ``n_reannotated_tokens``)."""
     from xner.transfer.joint import joint_train, train_scratch
 
     root = run_data.data_root(cfg)
@@ -104,19 +105,19 @@ def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: Label
     if cfg.mode == "dft":
         tagger, fit = train_scratch(train, dev, cfg.target_train(), name, settings,
                                     progress=progress, log_path=hooks.log_path)
-        return tagger, fit, []
+        return tagger, fit, [], {}
     if cfg.mode == "jt":
         source = apply_label_mode(run_data.source_domain(cfg, root).train, cfg.data.label_mode, lmap)
         tagger, fit = joint_train(source, train, dev, cfg.target_train(), name, settings,
                                   cfg.target_repeat, progress, hooks.log_path)
-        return tagger, fit, []
+        return tagger, fit, [], {}
     start = cfg.backbone.init_model or pretrain(cfg, hooks)
     init_map = lmap if cfg.data.label_init == "map" else None
     if cfg.added.method == "none":
         from xner.transfer.pretrain_finetune import finetune
 
         tagger, fit = finetune(start, train, dev, cfg.target_train(), progress, hooks.log_path, init_map)
-        return tagger, fit, []
+        return tagger, fit, [], {}
     from xner.run.added import fit_with_added
 
     return fit_with_added(cfg, start, train, dev, run_data.corpus(str(root)), lmap, init_map, hooks.checkpoint)
@@ -143,12 +144,14 @@ def run(cfg: RunConfig, hooks: RunHooks = RunHooks()) -> RunResult:
     lmap = run_label_map(cfg)
     train, dev, test = (apply_label_mode(split, cfg.data.label_mode, lmap)
                         for split in (target.train, target.dev, target.test))
-    tagger, fit, added = _fit(cfg, train, dev, lmap, hooks)
+    tagger, fit, added, notes = _fit(cfg, train, dev, lmap, hooks)
     stamp_label_mode(tagger, cfg.data.label_mode, lmap)
     hooks.checkpoint("run")
     dev_scores, _ = _scores(tagger, dev)
     test_scores, pred = _scores(tagger, test)
     flags = _flags(tagger, train, cfg.flag_threshold) if cfg.flag_threshold else None
+    if notes:  # recorded beside the flags (the study's store keeps both among the metrics)
+        flags = {**(flags or {}), **notes}
     return RunResult(cfg, cfg.run_id(label_map_digest(cfg)), tagger, fit, len(train) + len(added), len(added),
                      dev_scores, test_scores, [list(s.tags) for s in test], pred, flags,
                      sum(len(s) for s in added), device=device, precision=precision)

@@ -76,6 +76,33 @@ class StagedMethod(_Strict):
     patience: int | None = Field(None, ge=1, description="its early-stopping patience (default: finetune's)")
 
 
+class ReannotateMethod(_Strict):
+    """The reference study's own re-annotation: the model fine-tuned on the target re-labels the
+    target's training set, the tokens whose entropy is above ``threshold`` get their gold labels
+    (the simulated oracle; the rest keep the predicted ones), and PTF runs again on that
+    (``xner.selection.reannotate``). Off unless enabled."""
+
+    enabled: bool = False
+    threshold: float = Field(2.0, gt=0, description="token entropy (natural log) above which a token is re-annotated")
+
+
+class OWeightMethod(_Strict):
+    """PTF with the O class down-weighted in the fine-tuning loss (``finetune.o_weight``), one run
+    per value; the value [finetune] already has is the baseline run itself. Off unless enabled."""
+
+    enabled: bool = False
+    values: tuple[float, ...] = (1.0, 0.5, 0.2)
+
+    @field_validator("values")
+    @classmethod
+    def _weights(cls, values: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < v <= 1 for v in values):
+            raise ValueError("o_weight values must lie in (0, 1]")
+        if len(set(values)) != len(values):
+            raise ValueError("values must not repeat")
+        return values
+
+
 class Baselines(_Strict):
     """dft: train on the target only; jt: train jointly on source + target (no pre-training)."""
 
@@ -88,6 +115,8 @@ class Methods(_Strict):
     similarity: SimilarityMethod = SimilarityMethod()
     uncertainty: UncertaintyMethod = UncertaintyMethod()
     staged: StagedMethod = StagedMethod()
+    reannotate: ReannotateMethod = ReannotateMethod()
+    o_weight: OWeightMethod = OWeightMethod()
     baselines: Baselines = Baselines()
 
 

@@ -19,10 +19,10 @@ from xner.run.load import label_map_digest, run_id, validate
 from xner.study.config import StudyConfig
 
 Method = Literal["pretrain", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random",
-                 "staged", "dft", "jt"]
+                 "staged", "reannotate", "o_weight", "dft", "jt"]
 # Runs that are compared with the baseline in the report (pretrain is a means, not a result).
 RESULT_METHODS: tuple[str, ...] = ("random", "similar", "dissimilar", "uncertainty",
-                                   "uncertainty_random", "staged", "dft", "jt")
+                                   "uncertainty_random", "staged", "reannotate", "o_weight", "dft", "jt")
 BASELINE = ("random", 0.0)
 
 
@@ -181,3 +181,18 @@ def _add_pool_runs(cfg: StudyConfig, add: Any, pool: list[str], ranking: list[st
         given = {"epochs": m.staged.epochs, "patience": m.staged.patience}
         stage = {**cfg.finetune.model_dump(), **{k: v for k, v in given.items() if v}}
         add("staged", 0, pool, stage=stage)
+    _add_target_runs(cfg, add)
+
+
+def _add_target_runs(cfg: StudyConfig, add: Any) -> None:
+    """The PTF runs that change how the target itself is learnt: re-annotation of its uncertain
+    training tokens (setting: the entropy threshold) and the O weight (setting: the weight; the
+    [finetune] value is the baseline run itself, so it is not run twice)."""
+    m = cfg.methods
+    if m.reannotate.enabled:
+        t = m.reannotate.threshold
+        add("reannotate", t, top={"added": {"method": "reannotate", "setting": float(t)}})
+    if m.o_weight.enabled:
+        for w in m.o_weight.values:
+            if w != cfg.finetune.o_weight:
+                add("o_weight", w, top={"finetune": {**cfg.finetune.model_dump(), "o_weight": float(w)}})
