@@ -127,3 +127,14 @@ def test_the_guide_lists_the_new_methods_with_their_defaults(table: str) -> None
     row = re.search(rf"^\| `\[methods\.{table}\]` \| ([^|]+) \|", GUIDE, re.M)
     assert row, table
     _check(model, _inline(row.group(1)))
+
+
+def test_every_result_method_has_a_report_name_and_a_readable_setting() -> None:
+    from xner.study.grid import RESULT_METHODS
+    from xner.study.report import METHOD_NAMES
+    from xner.study.summary import setting_text
+
+    assert set(RESULT_METHODS) <= set(METHOD_NAMES)
+    assert setting_text("reannotate", 2.0) == "entropy > 2"
+    assert setting_text("o_weight", 0.5) == "O weight 0.5"
+    assert setting_text("random", 30.0) == "30%" and setting_text("dft", 0.0) == ""

@@ -15,7 +15,7 @@ from xner.evaluation.report import evaluation_report, write_confusion
 from xner.study.findings import findings
 from xner.study.grid import BASELINE
 from xner.study.store import RunRow, Store
-from xner.study.summary import Group, format_p, load_predictions, summarise
+from xner.study.summary import Group, format_p, load_predictions, setting_text, summarise
 
 METHOD_NAMES = {
     "random": "PTF + random pool data",
@@ -24,6 +24,8 @@ METHOD_NAMES = {
     "uncertainty": "PTF + active learning (uncertainty)",
     "uncertainty_random": "PTF + random picks (same size as AL)",
     "staged": "PTF + a stage on pool + target train, then target",
+    "reannotate": "PTF, uncertain target tokens re-annotated (simulated oracle)",
+    "o_weight": "PTF with the O tag's loss down-weighted",
     "dft": "DFT (target only)",
     "jt": "JT (source + target jointly)",
 }
@@ -45,11 +47,10 @@ _p = format_p
 
 
 def _setting(group: Group, budget: int | None) -> str:
-    if group.method in ("dft", "jt", "staged"):
-        return "—"
-    if group.method.startswith("uncertainty"):
-        return f"{group.setting:g} round(s)" + (f" × {budget}" if budget else "")
-    return f"{group.setting:g}%"
+    text = setting_text(group.method, group.setting)
+    if group.method.startswith("uncertainty") and budget:
+        text += f" × {budget}"
+    return text or "—"
 
 
 def _curve(groups: list[Group], method: str, mode: str, base: Group | None,

@@ -90,6 +90,10 @@ def setting_text(method: str, setting: float) -> str:
     """What a group's setting means: a share of the pool, a number of rounds, or nothing."""
     if method in ("dft", "jt", "staged"):
         return ""
+    if method == "reannotate":
+        return f"entropy > {setting:g}"
+    if method == "o_weight":
+        return f"O weight {setting:g}"
     return f"{setting:g} round(s)" if method.startswith("uncertainty") else f"{setting:g}%"
 
 
