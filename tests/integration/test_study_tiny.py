@@ -146,6 +146,10 @@ def test_staged_method_trains_on_the_pool_then_the_target_and_resumes(tmp_path: 
     # The pooled stage's sentences from outside the target count as added: every pool domain's
     # train split, less the copies of test sentences planted in it.
     assert staged.metrics["n_added"] == sum(tiny.SIZES[d][0] for d in pool)
+    # Every run stores entity P/R/F1 of dev and test, default and strict (the MLflow export's metrics).
+    keys = [f"{split}_{strict}{m}" for split in ("dev", "test") for strict in ("", "strict_")
+            for m in ("precision", "recall", "f1")]
+    assert all(0.0 <= staged.metrics[k] <= 1.0 for k in keys), staged.metrics
     assert "PTF + a stage on pool + target train, then target" in (ref / "s" / "report" / "README.md").read_text()
 
     again = tmp_path / "again"

@@ -71,10 +71,13 @@ def execute(spec: StudyRun, ctx: StudyContext) -> dict[str, Any]:
     from xner.run.execute import run
 
     result = run(spec.config, HOOKS)
-    test, fit = result.test or {}, result.fit
+    fit = result.fit
+    # Entity P/R/F1 of both splits, default (conlleval) and strict; dev_f1 is the fit's best epoch's.
+    splits = (("dev", result.dev), ("test", result.test))
+    scores = {f"{split}_{key}": (values or {}).get(key) for split, values in splits
+              for key in ("precision", "recall", "f1", "strict_precision", "strict_recall", "strict_f1")}
     metrics = {
-        "test_f1": test.get("f1"), "test_precision": test.get("precision"), "test_recall": test.get("recall"),
-        "test_strict_f1": test.get("strict_f1"), "dev_f1": fit.best_dev_f1, "best_epoch": fit.best_epoch,
+        **scores, "dev_f1": fit.best_dev_f1, "best_epoch": fit.best_epoch,
         "epochs_run": fit.epochs_run, "n_train": result.n_train, "n_added": result.n_added,
         "n_added_tokens": result.n_added_tokens, **(result.flags or {}),
     }
