@@ -13,8 +13,8 @@ from typing import Any
 
 import _study_fake as fake
 import pytest
+from test_cli_train import run_cli
 
-from xner.cli import main
 from xner.study.mlflow_export import flatten, params_of
 from xner.study.runner import run_study
 
@@ -23,17 +23,6 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 ONE_SEED = (fake.TOML.replace('label_modes = ["raw", "normalised"]', 'label_modes = ["raw"]')
             .replace("seeds = [1, 2]", "seeds = [1]"))
-
-
-def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["xner", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +59,7 @@ def test_export_read_back_and_reexport(study: Path, tmp_path: Path, monkeypatch:
     study = shutil.copytree(study, tmp_path / "s")
     strict_id = _set_metrics(study, "random", test_strict_f1=0.4, test_precision=0.5, test_recall=0.45)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    code, out, err = _cli(["study", "export", str(study), "--mlflow", uri], monkeypatch, capsys)
+    code, out, err = run_cli(["study", "export", str(study), "--mlflow", uri], monkeypatch, capsys)
     assert code == 0, err
     assert "9 runs created, 0 updated" in out
     client = MlflowClient(tracking_uri=uri)
@@ -97,7 +86,7 @@ def test_export_read_back_and_reexport(study: Path, tmp_path: Path, monkeypatch:
 
     # Again, after one metric changed: the same 10 runs, that metric's latest value is the new one.
     _set_metrics(study, "random", test_strict_f1=0.42)
-    code, out, err = _cli(["study", "export", str(study), "--mlflow", uri], monkeypatch, capsys)
+    code, out, err = run_cli(["study", "export", str(study), "--mlflow", uri], monkeypatch, capsys)
     assert code == 0, err
     assert "0 runs created, 1 updated, 8 unchanged" in out
     again = _runs(client)
@@ -114,7 +103,7 @@ def _free_port() -> int:
 
 
 def _one_line_exit_2(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
-    code, _, err = _cli(["study", "export", *args], monkeypatch, capsys)
+    code, _, err = run_cli(["study", "export", *args], monkeypatch, capsys)
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("error: ")
     return err
