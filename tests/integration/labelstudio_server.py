@@ -4,8 +4,9 @@ user and legacy token, stopped afterwards.
 
     python tests/integration/labelstudio_server.py install   # what the fixture does when needed
 
-The venv lives in ``.cache/label-studio-venv`` (git-ignored) and is made once: a stamp file
-names the installed version. ``Unavailable`` says why a server cannot be had (no network for
+The venv lives in the user cache (``~/.cache/xner/label-studio-VERSION``, or
+``$XNER_LABEL_STUDIO_VENV``), so every clone and CI run on a machine shares one install; a stamp
+file names the installed version. ``Unavailable`` says why a server cannot be had (no network for
 the install, a start that fails); the tests skip with that reason.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "1.23.2"
-VENV = ROOT / ".cache" / "label-studio-venv"
+VENV = Path(os.environ.get("XNER_LABEL_STUDIO_VENV") or Path.home() / ".cache" / "xner" / f"label-studio-{VERSION}")
 STAMP = VENV / f".installed-{VERSION}"
 INSTALL_TIMEOUT = 600  # seconds; a cold install downloads ~150 packages (under 4 minutes here)
 START_TIMEOUT = 300  # the first start of a data folder runs every migration (about a minute)
