@@ -100,6 +100,22 @@ def bilstm_defaults(results: Path) -> str:
                   [["bench/configs/quality-bilstm-map.toml", *cells, f"{same} of {len(f1)}"]])
 
 
+def encoder_precision_cpu(results: Path) -> str:
+    """The encoder on CPU in fp32 and bf16 autocast: test F1, run time and prediction words/s,
+    mean ± std over seeds (the last record of each (precision, seed))."""
+    runs = {(r["precision"], r["config"]["seed"]): r for r in _jsonl(results, "encoder_precision_cpu.jsonl")}
+    rows = []
+    for precision in ("fp32", "bf16"):
+        mine = [r for (p, _), r in sorted(runs.items()) if p == precision]
+        speed = [r["measures"]["words_per_second"] for r in mine]
+        rows.append([precision, str(len(mine)), _mean_std([100 * r["test"]["f1"] for r in mine]),
+                     _mean_std([r["fit"]["seconds"] for r in mine]),
+                     _mean_std([float(r["fit"]["epochs_run"]) for r in mine]),
+                     _mean_std([s["1 thread"] for s in speed]), _mean_std([s["2 threads"] for s in speed])])
+    return _table(["precision", "seeds", "test F1", "fit s", "epochs", "predict words/s (1 thread)",
+                   "predict words/s (2 threads)"], rows)
+
+
 def bilstm_speed(results: Path) -> str:
     """Training sentences/s and prediction words/s per torch thread count."""
     data = _json(results, "speed_bilstm.json")
@@ -285,6 +301,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "bilstm_quality_strict": bilstm_quality_strict,
     "bilstm_label_init": bilstm_label_init,
     "bilstm_defaults": bilstm_defaults,
+    "encoder_precision_cpu": encoder_precision_cpu,
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
     "encoder_fresh": encoder_fresh,
