@@ -100,6 +100,21 @@ def bilstm_defaults(results: Path) -> str:
                   [["bench/configs/quality-bilstm-map.toml", *cells, f"{same} of {len(f1)}"]])
 
 
+def encoder_defaults(results: Path) -> str:
+    """MiniLM PTF with xner's defaults through bench/run.py beside the published benchmark's runs
+    of the same (domain, seed): test F1, int8 F1 and span-only F1."""
+    earlier = _json(results, "encoder_map_3source.json")["runs"]
+    rows = []
+    for r in _jsonl(results, "encoder_ptf.jsonl"):
+        domain, seed = r["config"]["data"]["target"][0], r["config"]["seed"]
+        old, m = earlier[f"ptf/{domain}/{seed}"], r["measures"]
+        pairs = ((100 * r["test"]["f1"], old["f1"]), (m["int8_f1"], old["f1_int8"]),
+                 (m["untyped_f1"], old["f1_untyped"]))
+        same = all(abs(new - was) < 1e-9 for new, was in pairs)
+        rows.append([domain, str(seed), *(f"{new:.2f}" for new, _ in pairs), "yes" if same else "no"])
+    return _table(["domain", "seed", "test F1", "int8", "types ignored", "equal to the published run's"], rows)
+
+
 def encoder_precision_cpu(results: Path) -> str:
     """The encoder on CPU in fp32 and bf16 autocast: test F1, run time and prediction words/s,
     mean ± std over seeds (the last record of each (precision, seed))."""
@@ -302,6 +317,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "bilstm_label_init": bilstm_label_init,
     "bilstm_defaults": bilstm_defaults,
     "encoder_precision_cpu": encoder_precision_cpu,
+    "encoder_defaults": encoder_defaults,
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
     "encoder_fresh": encoder_fresh,
