@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 from _tiny_models import save_tiny_bert
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli, run_in_fixture, run_toml
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, run_cli, run_in_fixture, run_toml, write_domains
 from test_encoder_tagger import VOCAB
 
 import xner
@@ -40,12 +39,8 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    rng = random.Random(0)
-    for name, ents, sizes in (("conll2003", SOURCE_ENTS, (16, 4, 4)), ("ai", TARGET_ENTS, (12, 6, 6))):
-        (root / name).mkdir()
-        for split, n in zip(("train", "dev", "test"), sizes):
-            (root / name / f"{split}.txt").write_text(_sentences(ents, n, rng))
+    root = write_domains(tmp_path_factory.mktemp("data"),
+                         [("conll2003", SOURCE_ENTS, (16, 4, 4)), ("ai", TARGET_ENTS, (12, 6, 6))], seed=0)
     # windows small enough for the toy BERT's 64 positions
     (root / "encoder.json").write_text(json.dumps({"max_length": 32, "window_overlap": 8}))
     return root

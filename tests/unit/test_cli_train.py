@@ -34,14 +34,22 @@ def _sentences(ents: list[tuple[str, str]], n: int, rng: random.Random) -> str:
     return "\n\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    rng = random.Random(0)
-    for name, ents, sizes in (("conll2003", SOURCE_ENTS, (40, 10, 10)), ("ai", TARGET_ENTS, (12, 8, 8))):
+def write_domains(root: Path, domains: list[tuple[str, list[tuple[str, str]], tuple[int, int, int]]],
+                  seed: int) -> Path:
+    """Domain folders of generated sentences under ``root``: (name, entities, train/dev/test sizes),
+    drawn in that order from one seeded generator."""
+    rng = random.Random(seed)
+    for name, ents, sizes in domains:
         (root / name).mkdir()
         for split, n in zip(("train", "dev", "test"), sizes):
             (root / name / f"{split}.txt").write_text(_sentences(ents, n, rng))
+    return root
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_domains(tmp_path_factory.mktemp("data"),
+                         [("conll2003", SOURCE_ENTS, (40, 10, 10)), ("ai", TARGET_ENTS, (12, 8, 8))], seed=0)
     (root / "tiny.json").write_text(json.dumps(TINY))
     return root
 

@@ -4,25 +4,20 @@ and overrides, printed with its run id; a model folder's run.toml repeats the ru
 from __future__ import annotations
 
 import json
-import random
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli, run_in_fixture
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, run_cli, run_in_fixture, write_domains
 
 ID_LINE = re.compile(r"# run id: ([0-9a-f]{64})")
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("data")
-    rng = random.Random(2)
-    for name, ents, sizes in (("conll2003", SOURCE_ENTS, (20, 6, 6)), ("ai", TARGET_ENTS, (12, 6, 6))):
-        (folder / name).mkdir()
-        for split, n in zip(("train", "dev", "test"), sizes):
-            (folder / name / f"{split}.txt").write_text(_sentences(ents, n, rng))
+    folder = write_domains(tmp_path_factory.mktemp("data"),
+                           [("conll2003", SOURCE_ENTS, (20, 6, 6)), ("ai", TARGET_ENTS, (12, 6, 6))], seed=2)
     (folder / "tiny.json").write_text(json.dumps(TINY))
     (folder / "map.toml").write_text('[map]\nperson = "PER"\nlocation = "LOC"\norganisation = "ORG"\nmisc = "MISC"\n'
                                      'programlang = "MISC"\nalgorithm = "MISC"\n')

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, _sentences, run_cli, run_in_fixture, run_toml
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, TINY, run_cli, run_in_fixture, run_toml, write_domains
 
 SCIENCE_ENTS = [("Einstein", "scientist"), ("Nature", "academicjournal"), ("Paris", "location")]
 SIZES = {"conll2003": (40, 10, 10), "ai": (12, 8, 8), "science": (10, 6, 5)}
@@ -15,12 +14,8 @@ SIZES = {"conll2003": (40, 10, 10), "ai": (12, 8, 8), "science": (10, 6, 5)}
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pooled")
-    rng = random.Random(1)
-    for name, ents in (("conll2003", SOURCE_ENTS), ("ai", TARGET_ENTS), ("science", SCIENCE_ENTS)):
-        (folder / name).mkdir()
-        for split, n in zip(("train", "dev", "test"), SIZES[name]):
-            (folder / name / f"{split}.txt").write_text(_sentences(ents, n, rng))
+    folder = write_domains(tmp_path_factory.mktemp("pooled"), [(name, ents, SIZES[name]) for name, ents in (
+        ("conll2003", SOURCE_ENTS), ("ai", TARGET_ENTS), ("science", SCIENCE_ENTS))], seed=1)
     (folder / "tiny.json").write_text(json.dumps(TINY))
     return folder
 

@@ -6,7 +6,6 @@ is read. Nothing here reaches the internet: HF_ENDPOINT points at the fake hub."
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import pytest
 import torch
 from _fake_hub import HubState, serve
 from _tiny_models import save_tiny_bert
-from test_cli_train import SOURCE_ENTS, TARGET_ENTS, _sentences, run_cli
+from test_cli_train import SOURCE_ENTS, TARGET_ENTS, run_cli, write_domains
 from test_encoder_tagger import VOCAB
 
 from xner.errors import ModelError
@@ -41,12 +40,8 @@ def tiny_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    rng = random.Random(0)
-    for name, ents, sizes in (("conll2003", SOURCE_ENTS, (8, 4, 4)), ("ai", TARGET_ENTS, (8, 4, 4))):
-        (root / name).mkdir()
-        for split, n in zip(("train", "dev", "test"), sizes):
-            (root / name / f"{split}.txt").write_text(_sentences(ents, n, rng))
+    root = write_domains(tmp_path_factory.mktemp("data"),
+                         [("conll2003", SOURCE_ENTS, (8, 4, 4)), ("ai", TARGET_ENTS, (8, 4, 4))], seed=0)
     (root / "encoder.json").write_text(json.dumps({"max_length": 32, "window_overlap": 8}))
     return root
 
