@@ -34,6 +34,8 @@ _CHAR_CHUNK = 2048
 # Padded tokens per inference batch (and at most ``infer_batch`` sentences): 512 sentences of 64
 # tokens, so a batch of long sentences takes no more memory than the usual one of short ones.
 PREDICT_TOKENS = 512 * 64
+# Encodings kept per tagger: a fit encodes its train and dev lists once, not every epoch.
+_ENCODED_KEPT = 2
 
 
 def _tokens(item: Sentence | Sequence[str]) -> tuple[str, ...]:
@@ -53,6 +55,8 @@ class BiLSTMCRFTagger:
         self.unk_replace = 0.0  # set from TrainConfig while ``fitting``
         self.precision = "fp32"  # forward passes autocast to this (the trainer sets it)
         self.predict_tokens = PREDICT_TOKENS
+        # key -> (the sentences, their encoding); the sentences are held so their ids stay theirs
+        self._encodings: dict[tuple[Any, ...], tuple[Sequence[Any], Encoded]] = {}
         with torch.random.fork_rng():  # seeded init without disturbing the caller's RNG
             torch.manual_seed(seed)
             self.net = BiLSTMNet(config, len(vocab.words), len(vocab.chars), len(labels))
@@ -84,8 +88,26 @@ class BiLSTMCRFTagger:
 
     # ------------------------------------------------------------ batching
     def _encoded(self, token_lists: Sequence[Sequence[str]],
-                 sentences: Sequence[Sentence] | None = None) -> Encoded:
-        """Encode tokens, plus the tags of ``sentences`` when given (training / scoring)."""
+                 sentences: Sequence[Sentence] | None = None, items: Sequence[Any] = ()) -> Encoded:
+        """Encode tokens, plus the tags of ``sentences`` when given (training / scoring).
+
+        ``items``, when they are all (immutable) Sentences, key a small cache: the same sentence
+        objects under the same vocabularies and labels encode the same, so an epoch's batches and
+        the dev set's prediction reuse the first epoch's encoding."""
+        key: tuple[Any, ...] | None = None
+        if items and all(isinstance(item, Sentence) for item in items):
+            key = (sentences is not None, id(self.vocab), len(self.vocab.words), len(self.vocab.chars),
+                   id(self.labels), len(self.labels), self.config.max_word_len, *map(id, items))
+            if key in self._encodings:
+                return self._encodings[key][1]
+        encoded = self._encode(token_lists, sentences)
+        if key is not None:
+            while len(self._encodings) >= _ENCODED_KEPT:
+                del self._encodings[next(iter(self._encodings))]
+            self._encodings[key] = (list(items), encoded)
+        return encoded
+
+    def _encode(self, token_lists: Sequence[Sequence[str]], sentences: Sequence[Sentence] | None) -> Encoded:
         tag_ids = None
         if sentences is not None:
             tag_ids = []
@@ -115,7 +137,7 @@ class BiLSTMCRFTagger:
         else:
             order = sorted(keep, key=lambda i: -len(sentences[i]))
             groups = [order[j:j + batch_size] for j in range(0, len(order), batch_size)]
-        encoded = self._encoded([s.tokens for s in sentences], sentences)
+        encoded = self._encoded([s.tokens for s in sentences], sentences, items=sentences)
         singletons = None
         if train and self.unk_replace > 0:
             counts = np.bincount(encoded.word_ids[encoded.flat[:-1]], minlength=len(self.vocab.words))
@@ -150,7 +172,7 @@ class BiLSTMCRFTagger:
         ``infer_batch`` sentences) with their emissions, in the tagger's device and precision;
         char features are computed once per distinct token."""
         token_lists = [_tokens(s) for s in sentences]
-        encoded = self._encoded(token_lists)
+        encoded = self._encoded(token_lists, items=sentences)
         self.net.eval()
         device = self.device
         with autocast(device, self.precision):  # never held across a yield: the caller's code is its own
