@@ -140,14 +140,41 @@ def bilstm_speed(results: Path) -> str:
     return _table(["threads", "train sentences/s", "predict words/s"], rows)
 
 
-def full_study(results: Path) -> str:
-    """The results table of the full study's report (bench/results/full_study/README.md)."""
-    report = (results / "full_study" / "README.md").read_text(encoding="utf-8")
+def stopping_rule(results: Path) -> str:
+    """The collapsed settings of the first full study rerun with patience alone (min_epochs 1)
+    and with min_epochs 10: test F1, best epoch and epochs run per seed, then mean ± std."""
+    runs: dict[tuple[str, int], dict[int, Row]] = {}
+    for r in _jsonl(results, "stopping_rule.jsonl"):
+        added, finetune = r["config"]["added"], r["config"]["finetune"]
+        setting = f"{added['method']} {added['domains'][0]} {added['setting']:g} %"
+        runs.setdefault((setting, finetune.get("min_epochs", 1)), {})[r["config"]["seed"]] = r
+    rows = []
+    for (setting, min_epochs), by_seed in runs.items():
+        ordered = [by_seed[seed] for seed in sorted(by_seed)]
+        cells = [f"{100 * r['test']['f1']:.2f} ({r['fit']['best_epoch']}/{r['fit']['epochs_run']})" for r in ordered]
+        rows.append([setting, str(min_epochs), *cells, _mean_std([100 * r["test"]["f1"] for r in ordered])])
+    return _table(["added data", "min_epochs", "seed 0: test F1 (best/run epochs)", "seed 1", "seed 2",
+                   "test F1"], rows)
+
+
+def _report_table(path: Path) -> str:
+    """The first table of the "## Results" section of a study report."""
+    report = path.read_text(encoding="utf-8")
     section = report[report.index("## Results"):]
     lines = section.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("|"))
     end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
     return "\n".join(lines[start:end])
+
+
+def full_study(results: Path) -> str:
+    """The results table of the full BiLSTM-CRF study's report (bench/results/full_study/README.md)."""
+    return _report_table(results / "full_study" / "README.md")
+
+
+def full_study_schema0(results: Path) -> str:
+    """The first full study's results table (its report, kept in bench/results/history/)."""
+    return _report_table(results / "history" / "full_study_schema0.md")
 
 
 def _encoder_runs(results: Path, name: str) -> list[Row]:
@@ -320,6 +347,8 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "encoder_defaults": encoder_defaults,
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
+    "full_study_schema0": full_study_schema0,
+    "stopping_rule": stopping_rule,
     "encoder_fresh": encoder_fresh,
     "encoder_fresh_speed": encoder_fresh_speed,
     "encoder_label_init_runs": encoder_label_init_runs,
