@@ -44,6 +44,8 @@ def _tokens(group: Group) -> str:
 
 
 _p = format_p
+# A row whose seeds spread wider than this (std of test F1) gets its runs shown under the table.
+WIDE_STD = 0.05
 
 
 def _setting(group: Group, budget: int | None) -> str:
@@ -132,6 +134,32 @@ def _results_table(groups: list[Group], budget: int | None, names: dict[str, str
         lines.append(f"| {g.label_mode} | {names[g.method]} | {_setting(g, budget)} | {g.n_added:.0f} | {_tokens(g)} "
                      f"| {_pm(g)} | {len(g.runs)} | {delta} | {_p(g.p_value)} | {_p(g.p_adjusted)} |")
     return [*lines, "", "Sentences and tokens added: means over seeds (the sentences differ between seeds)."]
+
+
+def _spread_lines(groups: list[Group], names: dict[str, str]) -> list[str]:
+    """Every row with a std above WIDE_STD, its runs one by one: where each peaked on dev and when
+    it stopped, so a reader sees whether one seed failed (an early stop) or all of them vary."""
+    wide = [g for g in groups if len(g.values()) > 1 and g.std > WIDE_STD]
+    if not wide:
+        return [f"No row has a std of test F1 above {WIDE_STD:g}.", ""]
+    lines = [f"### Rows with a std above {WIDE_STD:g}", "",
+             "| label mode | method | setting | seed | test F1 | dev F1 | best epoch | epochs run |",
+             "|---|---|---|---|---|---|---|---|"]
+    for g in wide:
+        for r in sorted(g.runs, key=lambda r: r.seed):
+            m = r.metrics or {}
+            lines.append(f"| {g.label_mode} | {names[g.method]} | {setting_text(g.method, g.setting) or '—'} "
+                         f"| {r.seed} | {_num(m.get('test_f1'))} | {_num(m.get('dev_f1'))} "
+                         f"| {_int(m.get('best_epoch'))} | {_int(m.get('epochs_run'))} |")
+    return [*lines, ""]
+
+
+def _num(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.4f}"
+
+
+def _int(value: Any) -> str:
+    return "—" if value is None else str(int(value))
 
 
 def _flag_lines(groups: list[Group], threshold: float | None) -> list[str]:
@@ -233,7 +261,7 @@ def write_report(study_dir: str | Path) -> Path:
             lines += _target_section(store, out)
             if groups:
                 lines += ["## Results", "", *_modes_line(groups), *_results_table(groups, budget, names), "",
-                          "## Figures", ""]
+                          *_spread_lines(groups, names), "## Figures", ""]
                 lines += _figures(groups, modes, out, names)
                 threshold = cfg.get("methods", {}).get("uncertainty", {}).get("threshold")
                 lines += _flag_lines(groups, threshold)
