@@ -157,6 +157,15 @@ def stopping_rule(results: Path) -> str:
                    "test F1"], rows)
 
 
+def profile_run(results: Path) -> str:
+    """bench/profile_run.py on one full-study run, before and after the CRF and encoding changes."""
+    rows = [[r["code"], str(r["epochs"]), f"{r['test_f1']:.4f}", f"{r['seconds']:.1f}", f"{r['ms_per_step']:.2f}",
+             f"{r['dev_eval_s_per_epoch']:.3f}", f"{100 * r['share_dev_eval']:.1f} %"]
+            for r in _jsonl(results, "profile_random30.jsonl")]
+    return _table(["code", "epochs", "test F1", "run s", "ms per training step", "dev evaluation s per epoch",
+                   "dev evaluation share"], rows)
+
+
 def _report_table(path: Path) -> str:
     """The first table of the "## Results" section of a study report."""
     report = path.read_text(encoding="utf-8")
@@ -349,6 +358,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "full_study": full_study,
     "full_study_schema0": full_study_schema0,
     "stopping_rule": stopping_rule,
+    "profile_run": profile_run,
     "encoder_fresh": encoder_fresh,
     "encoder_fresh_speed": encoder_fresh_speed,
     "encoder_label_init_runs": encoder_label_init_runs,
