@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from xner.models.base import RUNTIME_FIELDS, TrainConfig, drop_neutral
+from xner.selection.uncertainty import How
 
 # Bumped whenever the meaning of a field changes: run ids (and so resumed studies) follow it.
 SCHEMA_VERSION: Final = 1
@@ -42,8 +43,8 @@ Mode = Literal["ptf", "dft", "jt"]
 LabelMode = Literal["raw", "normalised"]
 AddedMethod = Literal["none", "random", "similar", "dissimilar", "uncertainty", "uncertainty_random", "staged",
                       "reannotate"]
-# How uncertainty sampling scores a sentence (xner.selection.uncertainty.SCORES).
-Score = Literal["max", "mean", "sum", "mnlp", "least_confidence"]
+# How uncertainty sampling scores a sentence: the selection module's own literal.
+Score = How
 # TrainConfig fields a phase does not own: the seed is the run's, the rest are [runtime]'s.
 _NOT_PHASE = ("seed", "threads", "precision", *RUNTIME_FIELDS)
 # The serialisation context of an identity (a run id, a study's pre-training task): settings at
@@ -271,13 +272,19 @@ class RunConfig(_Strict):
     def uses_label_map(self) -> bool:
         return self.data.label_mode == "normalised" or (self.mode == "ptf" and self.data.label_init == "map")
 
+    def runtime_identity(self) -> dict[str, Any]:
+        """The runtime's part of an identity (a run id, a study's pre-training task): an explicit
+        bf16/fp16 precision, the one runtime setting that changes numbers; else nothing."""
+        if self.runtime.precision in ("bf16", "fp16"):
+            return {"runtime": {"precision": self.runtime.precision}}
+        return {}
+
     def canonical(self, label_map_digest: str | None = None) -> str:
         """Sorted compact JSON of what decides the result. Left out: runtime, the data root's
         location, and settings the mode never reads (a dft run has no pre-training). The label
         map enters by the digest of its content (``label_map_digest``), not by its path."""
         data = self.model_dump(mode="json", exclude={"runtime": True, "data": {"root"}}, context=IDENTITY)
-        if self.runtime.precision in ("bf16", "fp16"):  # the one runtime setting that changes numbers
-            data["runtime"] = {"precision": self.runtime.precision}
+        data.update(self.runtime_identity())
         if not self.uses_source:
             data["pretrain"] = None
             data["data"]["source"] = data["data"]["source_subset"] = None

@@ -31,8 +31,7 @@ def pretrain_identity(cfg: RunConfig) -> dict[str, Any]:
     of a study's pre-training task. The label map counts only for normalised labels; the runtime
     only by an explicit bf16/fp16 precision, as in a run id (so every other id stays as it was)."""
     data = cfg.model_dump(mode="json", include={"schema_version", "seed", "backbone", "pretrain"}, context=IDENTITY)
-    if cfg.runtime.precision in ("bf16", "fp16"):
-        data["runtime"] = {"precision": cfg.runtime.precision}
+    data.update(cfg.runtime_identity())
     normalised = cfg.data.label_mode == "normalised"
     data["data"] = {"source": cfg.data.source, "source_subset": cfg.data.source_subset,
                     "label_mode": cfg.data.label_mode,

@@ -136,7 +136,7 @@ def _results_table(groups: list[Group], budget: int | None, names: dict[str, str
     return [*lines, "", "Sentences and tokens added: means over seeds (the sentences differ between seeds)."]
 
 
-def _spread_lines(groups: list[Group], names: dict[str, str]) -> list[str]:
+def _spread_lines(groups: list[Group], budget: int | None, names: dict[str, str]) -> list[str]:
     """Every row with a std above WIDE_STD, its runs one by one: where each peaked on dev and when
     it stopped, so a reader sees whether one seed failed (an early stop) or all of them vary."""
     wide = [g for g in groups if len(g.values()) > 1 and g.std > WIDE_STD]
@@ -148,7 +148,7 @@ def _spread_lines(groups: list[Group], names: dict[str, str]) -> list[str]:
     for g in wide:
         for r in sorted(g.runs, key=lambda r: r.seed):
             m = r.metrics or {}
-            lines.append(f"| {g.label_mode} | {names[g.method]} | {setting_text(g.method, g.setting) or '—'} "
+            lines.append(f"| {g.label_mode} | {names[g.method]} | {_setting(g, budget)} "
                          f"| {r.seed} | {_num(m.get('test_f1'))} | {_num(m.get('dev_f1'))} "
                          f"| {_int(m.get('best_epoch'))} | {_int(m.get('epochs_run'))} |")
     return [*lines, ""]
@@ -261,7 +261,7 @@ def write_report(study_dir: str | Path) -> Path:
             lines += _target_section(store, out)
             if groups:
                 lines += ["## Results", "", *_modes_line(groups), *_results_table(groups, budget, names), "",
-                          *_spread_lines(groups, names), "## Figures", ""]
+                          *_spread_lines(groups, budget, names), "## Figures", ""]
                 lines += _figures(groups, modes, out, names)
                 threshold = cfg.get("methods", {}).get("uncertainty", {}).get("threshold")
                 lines += _flag_lines(groups, threshold)
