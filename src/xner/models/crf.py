@@ -128,18 +128,26 @@ class CRF(nn.Module):
     # ---------------------------------------------------------------- inference
     @fp32
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, list[list[int]]]:
-        """Best path score (B,) and best paths, each trimmed to its sentence length."""
+        """Best path score (B,) and best paths, each trimmed to its sentence length.
+
+        Each step maximises over the previous tag along the last, contiguous axis (transitions
+        transposed once): reducing the middle axis of (B, L, L) was 2-3x slower at 79 labels. In
+        a batch sorted longest first (what the taggers give), a step touches only the sentences
+        still running; padded steps keep their score and point every tag at itself."""
         batch, steps, num_tags = emissions.shape
         score = self.start + emissions[:, 0]
-        trans = self.transitions.unsqueeze(0)
-        # Padded steps point every tag at itself, so backtracking walks through them unchanged.
+        into = self.transitions.t().contiguous().unsqueeze(0)  # into[0, j, i]: tag i followed by j
         identity = torch.arange(num_tags, device=emissions.device).expand(batch, num_tags)
+        running = _running_rows(mask)
         pointers = []
         for t in range(1, steps):
-            best, idx = (score.unsqueeze(2) + trans).max(dim=1)
-            keep = mask[:, t : t + 1]
-            score = torch.where(keep, best + emissions[:, t], score)
-            pointers.append(torch.where(keep, idx, identity))
+            n = running[t]
+            best, idx = (score[:n].unsqueeze(1) + into).max(dim=2)
+            keep = mask[:n, t : t + 1]
+            head = torch.where(keep, best + emissions[:n, t], score[:n])
+            score = head if n == batch else torch.cat([head, score[n:]])
+            step = torch.where(keep, idx, identity[:n])
+            pointers.append(step if n == batch else torch.cat([step, identity[n:]]))
         final = score + self.end
         best_score, tag = final.max(dim=1)
         path = [tag]
@@ -218,6 +226,17 @@ class CRF(nn.Module):
         self.end = nn.Parameter(end)
         self.transitions = nn.Parameter(trans)
         self.num_tags = new_num_tags
+
+
+def _running_rows(mask: Tensor) -> list[int]:
+    """For each step t, how many leading rows a loop over time must update: the sentences longer
+    than t when the batch is sorted longest first, else every row (``mask`` decides per row)."""
+    lengths = mask.long().sum(1)
+    batch, steps = mask.shape
+    if batch > 1 and bool((lengths[:-1] < lengths[1:]).any()):
+        return [batch] * steps
+    longer = (lengths.unsqueeze(0) > torch.arange(steps, device=mask.device).unsqueeze(1)).sum(1)
+    return [max(1, n) for n in longer.tolist()]
 
 
 def copy_label_rows(layer: nn.Linear, origins: Mapping[int, int] | None) -> None:
