@@ -18,7 +18,7 @@ Data = Annotated[Optional[Path], typer.Option("--data", help="Data root (folder 
 Split = Annotated[str, typer.Option("--split", help="Split to review: train, dev or test.")]
 Threshold = Annotated[float, typer.Option("--threshold", help="Token entropy (nats) above which a token is flagged.")]
 Budget = Annotated[Optional[int], typer.Option("--budget", help="At most this many sentences (most uncertain first).")]
-Score = Annotated[str, typer.Option("--score", help="Sentence ranking: max, mean or sum of token entropies.")]
+Score = Annotated[str, typer.Option("--score", help="max, mean, sum (token entropies), mnlp, least_confidence.")]
 Into = Annotated[Path, typer.Option("--into", help="Data file, domain folder or data root the ids refer to.")]
 Out = Annotated[Optional[Path], typer.Option("--out", help="Write the merged file here instead of in place.")]
 Url = Annotated[str, typer.Option("--url", help="Label Studio address, e.g. http://127.0.0.1:8080.")]

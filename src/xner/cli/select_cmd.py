@@ -80,7 +80,7 @@ def uncertain_command(
     out: Annotated[Path, typer.Option("--out", help="CoNLL file to write (the selected sentences, gold labels).")],
     data: Data = None,
     score: Annotated[str, typer.Option(
-        "--score", help="Sentence score from token entropies: max, mean or sum.")] = "max",
+        "--score", help="Sentence score: max, mean or sum of token entropies, mnlp or least_confidence.")] = "max",
     threshold: Annotated[float, typer.Option("--threshold", help="Token entropy (nats) counted as uncertain.")] = 2.0,
     domains: Annotated[Optional[str], typer.Option(
         "--domains", help="Pool domains (default: all but target and source).")] = None,
