@@ -66,11 +66,12 @@ def _reannotate(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[S
     """The reference study's re-annotation (``xner.selection.reannotate``): fine-tune on the
     target, re-label its training set (gold labels only where the token entropy is above
     ``setting``, the model's predictions elsewhere), and fine-tune ``start`` again on that."""
+    from xner.run.fitcache import finetune_cached
     from xner.selection.reannotate import reannotate
     from xner.transfer.pretrain_finetune import finetune
 
     fcfg = cfg.target_train()
-    first, _ = finetune(start, train, dev, fcfg, label_map=init_map)
+    first, _ = finetune_cached(cfg.runtime.fit_cache, start, train, dev, fcfg, init_map)  # = the PTF baseline
     relabelled = reannotate(first, train, cfg.added.setting)
     checkpoint("stage")  # test hook: die between the two fits
     tagger, fit = finetune(start, relabelled.sentences, dev, fcfg, label_map=init_map)
@@ -80,17 +81,20 @@ def _reannotate(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[S
 def _active(cfg: RunConfig, start: Start, train: list[Sentence], dev: list[Sentence], corpus: Corpus,
             lmap: LabelMap | None, init_map: LabelMap | None) -> tuple[Tagger, FitResult, list[Sentence]]:
     """Active learning (or its random twin) for ``setting`` rounds; the last model is the run's."""
+    from xner.run.fitcache import finetune_cached
     from xner.selection.active import Strategy, active_learning
-    from xner.transfer.pretrain_finetune import finetune
 
     fits: list[FitResult] = []
+    strategy: Strategy = "uncertainty" if cfg.added.method == "uncertainty" else "random"
 
     def train_fn(sentences: list[Sentence]) -> Any:
-        tagger, fit = finetune(start, sentences, dev, cfg.target_train(), label_map=init_map)
+        # Round k's model is the last model of the run with k rounds: kept, a later round's run
+        # loads it instead of refitting (the random twin fits only its last round: nothing to keep).
+        tagger, fit = finetune_cached(cfg.runtime.fit_cache, start, sentences, dev, cfg.target_train(),
+                                      init_map, keep=strategy == "uncertainty")
         fits.append(fit)
         return tagger
 
-    strategy: Strategy = "uncertainty" if cfg.added.method == "uncertainty" else "random"
     result = active_learning(train_fn, train, _pool(cfg, corpus, lmap), int(cfg.added.setting),
                              cfg.added.budget, how=cfg.added.score, strategy=strategy, seed=cfg.seed)
     assert result.tagger is not None  # the last round always trains a model

@@ -190,6 +190,8 @@ class Runtime(_Strict):
         "auto", description="autocast of forward passes; auto: bf16 on a CUDA GPU that has it, else fp32")
     deterministic: bool = Field(False, description="deterministic kernels only (slower on a GPU)")
     cache: Path | None = Field(None, description="pre-trained model cache; None: the user cache")
+    fit_cache: Path | None = Field(None, description="folder of target fits to reuse (the target-alone fit, "
+                                   "active-learning rounds; see xner.run.fitcache); a study keeps one")
     offline: bool = Field(False, description="never download a hub encoder (HF_HUB_OFFLINE=1 does too)")
 
 

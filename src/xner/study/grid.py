@@ -101,7 +101,8 @@ def base_config(cfg: StudyConfig, target: str, label_mode: str, seed: int, mode:
         "backbone": {"name": cfg.backbone, "settings": dict(cfg.model)},
         "pretrain": cfg.pretrain.model_dump(), "finetune": cfg.finetune.model_dump(),
         "runtime": {**cfg.runtime.model_dump(include={"threads", "device", "precision", "deterministic"}),
-                    "cache": study_dir / "pretrained" if study_dir is not None else None},
+                    "cache": study_dir / "pretrained" if study_dir is not None else None,
+                    "fit_cache": study_dir / "fits" if study_dir is not None else None},
         **extra,
     }
     uses_map = label_mode == "normalised" or (mode == "ptf" and cfg.label_init == "map")

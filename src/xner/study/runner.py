@@ -135,7 +135,7 @@ class _Driver:
 def _sweep_temp_files(study_dir: Path) -> None:
     """Remove half-written files a killed driver or worker left (we hold the study lock)."""
     patterns = ("runs/.*.tmp", "models/.*.tmp", "models/.*.old", ".report.*", "pretrained/.*.tmp",
-                "pretrained/.work.*")
+                "pretrained/.work.*", "fits/.*.tmp", "fits/.*.old")
     leftovers = [p for pattern in patterns for p in study_dir.glob(pattern)]
     for tmp in leftovers:
         if tmp.is_dir():
