@@ -1,6 +1,7 @@
 """Where one run's time goes: training steps, dev evaluation each epoch, everything else.
 
     .venv/bin/python bench/profile_run.py bench/configs/profile-random30.toml [--cprofile 25]
+        [--code "COMMIT (what changed)" --append bench/results/profile_random30.jsonl]
 
 Runs the first run of a bench config (``bench/run.py``'s format) through ``xner.run.execute.run``
 with timers around the trainer's dev evaluation, and prints one JSON line: seconds in all, in
@@ -68,8 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("config", type=Path)
     p.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N functions with most own time")
+    p.add_argument("--code", help="what code ran (e.g. a commit and what it changed), kept in the record")
+    p.add_argument("--append", type=Path, metavar="FILE", help="also append the record to this JSONL file")
     args = p.parse_args(argv)
-    print(json.dumps(profile(args.config, args.cprofile)))
+    record = profile(args.config, args.cprofile)
+    if args.code:
+        record["code"] = args.code
+    line = json.dumps(record)
+    print(line)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
     return 0
 
 
