@@ -113,15 +113,11 @@ def _fit(cfg: RunConfig, train: list[Sentence], dev: list[Sentence], lmap: Label
         return tagger, fit, [], {}
     start = cfg.backbone.init_model or pretrain(cfg, hooks)
     init_map = lmap if cfg.data.label_init == "map" else None
-    if cfg.added.method == "none":
-        from xner.transfer.pretrain_finetune import finetune
+    if cfg.added.method == "none":  # the target-alone fit, also active learning's round 0: cacheable
+        from xner.run.fitcache import finetune_cached
 
-        if cfg.runtime.fit_cache is not None:  # the target-alone fit: active learning's round 0 too
-            from xner.run.fitcache import finetune_cached
-
-            return (*finetune_cached(cfg.runtime.fit_cache, Path(start), train, dev, cfg.target_train(),
-                                     init_map, progress=progress, log_path=hooks.log_path), [], {})
-        tagger, fit = finetune(start, train, dev, cfg.target_train(), progress, hooks.log_path, init_map)
+        tagger, fit = finetune_cached(cfg.runtime.fit_cache, Path(start), train, dev, cfg.target_train(),
+                                      init_map, progress=progress, log_path=hooks.log_path)
         return tagger, fit, [], {}
     from xner.run.added import fit_with_added
 
