@@ -181,6 +181,11 @@ def full_study(results: Path) -> str:
     return _report_table(results / "full_study" / "README.md")
 
 
+def full_study_encoder(results: Path) -> str:
+    """The results table of the full study with the encoder (bench/results/full_study_encoder/README.md)."""
+    return _report_table(results / "full_study_encoder" / "README.md")
+
+
 def full_study_schema0(results: Path) -> str:
     """The first full study's results table (its report, kept in bench/results/history/)."""
     return _report_table(results / "history" / "full_study_schema0.md")
@@ -356,6 +361,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "encoder_defaults": encoder_defaults,
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
+    "full_study_encoder": full_study_encoder,
     "full_study_schema0": full_study_schema0,
     "stopping_rule": stopping_rule,
     "profile_run": profile_run,
