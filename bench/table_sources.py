@@ -166,6 +166,22 @@ def profile_run(results: Path) -> str:
                    "dev evaluation share"], rows)
 
 
+def fit_reuse(results: Path) -> str:
+    """The full study's runs that reuse fits, rerun (bench/compare_studies.py): identical metrics
+    and durations, per method, against the published study."""
+    runs = _json(results, "fit_reuse.json")["runs"]
+    methods = sorted({r["method"] for r in runs}, key=lambda m: [r["method"] for r in runs].index(m))
+    rows = []
+    for method in [*methods, "all"]:
+        items = [r for r in runs if method in ("all", r["method"])]
+        new, old = sum(r["seconds"] for r in items), sum(r["old_seconds"] for r in items)
+        name = {"random": "PTF baseline (random 0 %)", "all": "all"}.get(method, method)
+        rows.append([name, str(len(items)), f"{sum(r['identical'] for r in items)} of {len(items)}",
+                     f"{old:,.0f}", f"{new:,.0f}", f"{100 * (new / old - 1):+.0f} %"])
+    return _table(["method", "runs", "metrics identical", "seconds, published study", "seconds, rerun",
+                   "change"], rows)
+
+
 def _report_table(path: Path) -> str:
     """The first table of the "## Results" section of a study report."""
     report = path.read_text(encoding="utf-8")
@@ -362,6 +378,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
     "full_study_encoder": full_study_encoder,
+    "fit_reuse": fit_reuse,
     "full_study_schema0": full_study_schema0,
     "stopping_rule": stopping_rule,
     "profile_run": profile_run,
