@@ -182,6 +182,25 @@ def fit_reuse(results: Path) -> str:
                    "change"], rows)
 
 
+def batch32_random60(results: Path) -> str:
+    """The full study's largest random share at batch 32 (bench/configs/batch32-random60-*.toml):
+    test F1 per seed and over seeds, epochs and seconds per run."""
+    runs = _jsonl(results, "batch32_random60.jsonl")
+    rows = []
+    for mode in ("raw", "normalised"):
+        items = sorted((r for r in runs if r["config"]["data"]["label_mode"] == mode),
+                       key=lambda r: r["config"]["seed"])
+        if not items:
+            continue
+        f1 = [r["test"]["f1"] for r in items]
+        std = statistics.stdev(f1) if len(f1) > 1 else 0.0
+        rows.append([mode, ", ".join(f"{v:.4f}" for v in f1), f"{statistics.mean(f1):.4f} ± {std:.4f}",
+                     ", ".join(str(r["fit"]["epochs_run"]) for r in items),
+                     f"{statistics.mean(r['seconds'] for r in items):.0f}"])
+    return _table(["label mode", "test F1, seeds 0-2", "test F1 (mean ± std)", "epochs run", "seconds a run (mean)"],
+                  rows)
+
+
 def _report_table(path: Path) -> str:
     """The first table of the "## Results" section of a study report."""
     report = path.read_text(encoding="utf-8")
@@ -379,6 +398,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "full_study": full_study,
     "full_study_encoder": full_study_encoder,
     "fit_reuse": fit_reuse,
+    "batch32_random60": batch32_random60,
     "full_study_schema0": full_study_schema0,
     "stopping_rule": stopping_rule,
     "profile_run": profile_run,
