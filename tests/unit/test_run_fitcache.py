@@ -13,7 +13,7 @@ import pytest
 import xner.transfer.pretrain_finetune as pretrain_finetune
 from xner.models.base import EpochLog, FitResult
 from xner.run.execute import run
-from xner.run.fitcache import FIT_RECORD, _fit_result
+from xner.run.fitcache import FIT_RECORD
 from xner.run.load import validate
 
 PHASE = {"epochs": 8, "batch_size": 4, "patience": 8, "min_epochs": 1, "lr": 0.02}
@@ -117,5 +117,5 @@ def test_an_unreadable_entry_is_refitted(tmp_path: Path, fits: list[int]) -> Non
 
 def test_fit_record_round_trip_keeps_a_missing_dev_score() -> None:
     fit = FitResult(3, float("nan"), 4, 1.5, [EpochLog(1, 0.5, None, 0.2, 10.0)])
-    back = _fit_result(fit.to_json())
+    back = FitResult.from_json(fit.to_json())
     assert math.isnan(back.best_dev_f1) and back.history == fit.history and back.epochs_run == 4

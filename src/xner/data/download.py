@@ -50,7 +50,8 @@ def pinned_checksums() -> dict[str, str]:
     return {name: entry["sha256"] for name, entry in pinned()["files"].items()}
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -158,7 +159,7 @@ def download_crossner(
     ) as progress:
         for name, sha256 in sorted(wanted.items()):
             target = root / name
-            if target.is_file() and _sha256(target) == sha256:
+            if target.is_file() and file_sha256(target) == sha256:
                 kept += 1
                 continue
             _fetch(f"{base}/{name}", target, sha256, timeout, progress)

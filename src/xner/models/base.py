@@ -5,6 +5,7 @@ Everything downstream (training, transfer, selection, study) talks to a ``Tagger
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class EpochLog:
     seconds: float
     sentences_per_second: float
 
+    def to_line(self) -> str:
+        """One line of a fit's JSONL training log."""
+        return json.dumps(vars(self), sort_keys=True)
+
 
 @dataclass
 class FitResult:
@@ -103,6 +108,13 @@ class FitResult:
             "seconds": self.seconds,
             "history": [vars(h) for h in self.history],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FitResult:
+        """The inverse of ``to_json`` (a NaN dev F1, from a fit with no dev set, stays NaN)."""
+        best = data["best_dev_f1"]
+        return cls(int(data["best_epoch"]), float("nan") if best is None else float(best), int(data["epochs_run"]),
+                   float(data["seconds"]), [EpochLog(**entry) for entry in data["history"]])
 
 
 # progress(epoch, total_epochs, loss, dev_f1); the CLI turns it into a rich bar.

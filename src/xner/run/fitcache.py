@@ -20,14 +20,13 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from xner import __version__
 from xner.atomic import write_text
 from xner.data.corpus import Sentence
 from xner.errors import ModelError
 from xner.labels.normalise import LabelMap
-from xner.models.base import EpochLog, FitResult, ProgressFn, Tagger, TrainConfig
+from xner.models.base import FitResult, ProgressFn, Tagger, TrainConfig
 
 FIT_RECORD = "fit.json"
 
@@ -42,13 +41,10 @@ def model_digest(folder: Path) -> str:
 @lru_cache(maxsize=16)
 def _digest(folder: str, stats: tuple[tuple[str, int, int], ...]) -> str:
     """Hashed once per process for each version of a folder (``stats`` changes when a file does)."""
-    digest = hashlib.sha256()
-    for name, _, _ in stats:
-        digest.update(name.encode("utf-8") + b"\x00")
-        with open(Path(folder) / name, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    from xner.data.download import file_sha256
+
+    return hashlib.sha256("".join(f"{name}\x00{file_sha256(Path(folder) / name)}\n" for name, _, _ in stats)
+                          .encode("utf-8")).hexdigest()
 
 
 def fit_key(start: Path, train: Sequence[Sentence], dev: Sequence[Sentence], train_cfg: TrainConfig,
@@ -76,7 +72,7 @@ def finetune_cached(cache: Path | None, start: Path | Tagger, train: Sequence[Se
     found = _load(entry)
     if found is not None:
         if log_path is not None:
-            write_text(log_path, "".join(json.dumps(vars(e), sort_keys=True) + "\n" for e in found[1].history))
+            write_text(log_path, "".join(entry.to_line() + "\n" for entry in found[1].history))
         return found
     tagger, fit = finetune(start, train, dev, train_cfg, progress, log_path, label_map)
     if keep:
@@ -94,15 +90,7 @@ def _load(entry: Path) -> tuple[Tagger, FitResult] | None:
         return None
     try:
         record = json.loads((entry / FIT_RECORD).read_text(encoding="utf-8"))
-        return load_tagger(entry), _fit_result(record)
+        return load_tagger(entry), FitResult.from_json(record)
     except (ModelError, OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _fit_result(record: dict[str, Any]) -> FitResult:
-    """A FitResult from its ``to_json`` (a NaN dev F1, a fit with no dev set, comes back as NaN)."""
-    history = [EpochLog(**entry) for entry in record["history"]]
-    best = record["best_dev_f1"]
-    return FitResult(int(record["best_epoch"]), float("nan") if best is None else float(best),
-                     int(record["epochs_run"]), float(record["seconds"]), history)
 

@@ -14,7 +14,6 @@ loss weighted by its share of the k batches' sentences: exactly one batch of the
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -110,7 +109,7 @@ class _EpochLogFile:
     def add(self, entry: EpochLog) -> None:
         if self.path is None:
             return
-        self.lines.append(json.dumps(vars(entry), sort_keys=True))
+        self.lines.append(entry.to_line())
         write_text(self.path, "\n".join(self.lines) + "\n")
 
 
