@@ -133,12 +133,12 @@ def test_unk_replacement_only_touches_singletons() -> None:
             wid = tagger.vocab.word_id(tok)
             counts[wid] = counts.get(wid, 0) + 1
     rng = np.random.default_rng(0)
-    with tagger.fitting(TrainConfig(unk_replace=1.0)):  # the trainer holds this while it trains
+    with tagger.fitting(TrainConfig(unk_replace=1.0), data):  # the trainer holds this while it trains
         for batch in tagger.batches(data, 4, rng, train=True):
             words = batch.words[batch.mask]
             assert not any(counts.get(int(w), 0) == 1 for w in words), "every singleton becomes UNK at p=1"
             assert any(int(w) != UNK_ID for w in words)
-    with tagger.fitting(TrainConfig(unk_replace=0.0)):
+    with tagger.fitting(TrainConfig(unk_replace=0.0), data):
         for batch in tagger.batches(data, 4, rng, train=True):
             assert UNK_ID not in batch.words[batch.mask].tolist()
 

@@ -266,7 +266,7 @@ def test_adapt_with_origins_copies_the_origin_rows(tiny_encoder: Path) -> None:
 def test_head_learns_faster_only_while_fitting(tiny_encoder: Path) -> None:
     tagger = build(tiny_encoder, "crf", head_lr_multiplier=20.0)
     names = {n for n, _ in tagger.net.named_parameters()}
-    with tagger.fitting(FAST):
+    with tagger.fitting(FAST, []):
         inside = {n for n, _ in tagger.net.named_parameters()}
         groups = tagger.param_groups(FAST.lr)
     # the head is reparametrised (weight = multiplier x raw) inside, and only there

@@ -59,7 +59,7 @@ class WordTagger:
         return self
 
     @contextmanager
-    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
+    def fitting(self, cfg: TrainConfig, train: Sequence[Sentence]) -> Iterator[None]:
         self.fitting_with = cfg
         yield
 

@@ -176,9 +176,9 @@ class TrainableTagger(Protocol):
         """Move the weights to ``device`` (a torch.device) and return the tagger."""
         ...
 
-    def fitting(self, cfg: TrainConfig) -> AbstractContextManager[None]:
-        """Held for the whole of a fit: the tagger takes the settings it needs while batching and
-        sets up (and afterwards undoes) any training-only change to its network."""
+    def fitting(self, cfg: TrainConfig, train: Sequence[Sentence]) -> AbstractContextManager[None]:
+        """Held for the whole of a fit on ``train``: the tagger takes the settings it needs while
+        batching and sets up (and afterwards undoes) any training-only change to its network."""
         ...
 
     def param_groups(self, lr: float) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from xner.models.bilstm_batch import Batch, Encoded
 from xner.models.bilstm_net import BiLSTMConfig, BiLSTMNet
 from xner.models.device import autocast, budget_chunks, module_device
 from xner.models.modeldir import load_checkpoint, load_state, save_model, write_checkpoint
-from xner.models.vocab import UNK_ID, Vocabularies
+from xner.models.vocab import PAD_ID, UNK_ID, Vocabularies
 
 __all__ = ["BiLSTMCRFTagger", "BiLSTMConfig"]
 
@@ -188,11 +188,19 @@ class BiLSTMCRFTagger:
 
     # ------------------------------------------------------------ training
     @contextmanager
-    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
-        """The trainer holds this for a fit: batches replace singletons by UNK at ``cfg``'s rate
-        (the rate stays set afterwards, as it always has)."""
+    def fitting(self, cfg: TrainConfig, train: Sequence[Sentence]) -> Iterator[None]:
+        """The trainer holds this for a fit on ``train``: batches replace singletons by UNK at
+        ``cfg``'s rate (the rate stays set afterwards, as it always has), and only the word rows
+        ``train`` can reach are trained (``BiLSTMNet.training_rows``: the same fit, as no other
+        row gets a gradient). With weight decay every row moves, so the whole table trains."""
         self.unk_replace = cfg.unk_replace
-        yield
+        if cfg.weight_decay > 0 or not train:
+            yield
+            return
+        encoded = self._encoded([s.tokens for s in train], train, items=train)  # the batches reuse it
+        rows = np.union1d(encoded.word_ids, [PAD_ID, UNK_ID])  # UNK: replaced singletons
+        with self.net.training_rows(torch.from_numpy(rows)):
+            yield
 
     def param_groups(self, lr: float) -> list[dict[str, Any]]:
         """One group: every weight learns at the trainer's rate."""

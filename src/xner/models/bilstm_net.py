@@ -19,7 +19,8 @@ accumulate; the char CNN and the linear layers take the autocast.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from xner.models.bilstm_batch import Batch
 from xner.models.crf import CRF, copy_label_rows
 from xner.models.device import full_precision
+from xner.models.trained_rows import TrainedRows
 from xner.models.vocab import CASINGS
 
 
@@ -77,6 +79,29 @@ class BiLSTMNet(nn.Module):
         self.bw = nn.ModuleList(nn.LSTM(d, cfg.hidden, batch_first=True) for d in dims)
         self.out = nn.Linear(2 * cfg.hidden, num_labels)
         self.crf = CRF(num_labels)
+        self.word_rows: TrainedRows | None = None  # set by ``training_rows`` for a fit
+
+    # ---------------------------------------------------------------- word rows
+    @contextmanager
+    def training_rows(self, rows: Tensor) -> Iterator[None]:
+        """While inside, training batches read (and the optimiser moves) only ``rows`` of the word
+        table: a parameter of their own (``TrainedRows``), written back into the table whenever the
+        network leaves training mode and at the end. ``rows`` must hold every word id the training
+        batches carry, the padding row 0 first."""
+        self.word_rows = TrainedRows(self.words, rows)
+        self.words.weight.requires_grad_(False)
+        try:
+            yield
+        finally:
+            self.word_rows.write_back(self.words)
+            del self.word_rows  # unregisters the submodule ...
+            self.word_rows = None  # ... and leaves the plain attribute
+            self.words.weight.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> BiLSTMNet:
+        if not mode and self.word_rows is not None:
+            self.word_rows.write_back(self.words)  # evaluation reads the whole table
+        return super().train(mode)
 
     def char_features(self, chars: Tensor, char_mask: Tensor) -> Tensor:
         """(U, C) char ids -> (U, filters * widths) max-pooled CNN features."""
@@ -94,8 +119,13 @@ class BiLSTMNet(nn.Module):
         for the whole token table (inference), else they are computed for this batch."""
         chars = self.char_features(batch.chars, batch.char_mask) if char_feats is None else char_feats
         return torch.cat(
-            [self.words(batch.words), self.casing(batch.casing), chars[batch.token_index]], dim=2
+            [self._word_vectors(batch.words), self.casing(batch.casing), chars[batch.token_index]], dim=2
         )
+
+    def _word_vectors(self, ids: Tensor) -> Tensor:
+        if self.training and self.word_rows is not None:
+            return self.word_rows(ids)
+        return self.words(ids)
 
     def emissions(self, batch: Batch, char_feats: Tensor | None = None,
                   lstm: nn.LSTM | None = None) -> Tensor:

@@ -172,7 +172,7 @@ class EncoderTagger:
         return (nll * weight).sum() / batch.size
 
     @contextmanager
-    def fitting(self, cfg: TrainConfig) -> Iterator[None]:
+    def fitting(self, cfg: TrainConfig, train: Sequence[Sentence] = ()) -> Iterator[None]:
         """Held by the trainer for a fit (use ``recommended_train_config``): the head learns at
         ``head_lr_multiplier`` times the rate while inside (see ``head_learning_rate``).
         ``cfg.unk_replace`` does not apply: the subword vocabulary is the encoder's own."""

@@ -230,7 +230,7 @@ def fit(
         tagger.to(device)
     tagger.precision = resolve_precision(cfg.precision, device)
     seed_everything(cfg.seed)
-    with tagger.fitting(cfg):
+    with tagger.fitting(cfg, train):
         result = _fit(tagger, train, dev, cfg, progress, Path(log_path) if log_path is not None else None)
     tagger.module.eval()
     return result
