@@ -85,8 +85,9 @@ def execute(spec: Any, ctx: Any) -> dict[str, Any]:
 def choose_target(arg: Any, ctx: Any) -> dict[str, Any]:
     candidates, _spec = arg
     _calls_log(ctx, "choose_target")
-    rows = [{"domain": d, "dev_f1": 0.5 - 0.1 * i} for i, d in enumerate(candidates)]
-    return {"rows": rows, "target": candidates[-1]}
+    # a score of the name alone (the study asks one candidate a task): "c" is the worst of a, b, c
+    rows = [{"domain": d, "train": 10, "dev": 5, "dev_f1": 0.5 - 0.001 * sum(map(ord, d))} for d in candidates]
+    return {"rows": rows, "target": min(rows, key=lambda r: r["dev_f1"])["domain"]}
 
 
 def distances(arg: Any, ctx: Any) -> dict[str, Any]:

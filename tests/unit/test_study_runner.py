@@ -54,11 +54,13 @@ def test_complete_run_and_skip_on_rerun(done_study: Path, tmp_path: Path) -> Non
     # 2 seeds x (pretrain + random 0/50 + similar + dissimilar + uncertainty + twin + dft + jt)
     assert _metrics(study) and all(s == "done" for s, _ in _metrics(study).values())
     assert len(_metrics(study)) == 2 * 9
-    assert len(_calls(study)) == 18 + 2  # + target choice + distances
+    calls = _calls(study)
+    assert len(calls) == 18 + 3 + 1  # + target choice (one task a candidate) + distances
+    assert sorted(c for c in calls if c == "choose_target") == ["choose_target"] * 3
     before = _metrics(study)
     outcome = run_study(done_study / "study.toml", out=study, backend=fake.BACKEND, quiet=True, report=False)
     assert outcome.counts["done"] == 18
-    assert len(_calls(study)) == 20  # nothing executed again, artefacts reused
+    assert len(_calls(study)) == 22  # nothing executed again, artefacts reused
     assert _metrics(study) == before
 
 
@@ -171,7 +173,7 @@ def test_report_and_status_cli(done_study: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["study", "report", str(study)])
     assert result.exit_code == 0, result.output
     readme = (study / "report" / "README.md").read_text()
-    for part in ("## Target choice", "| c |  |  | 0.3000 |", "## Results", "p (paired bootstrap)",
+    for part in ("## Target choice", "| c | 10 | 5 | 0.4010 |", "## Results", "p (paired bootstrap)",
                  "curves_random.png", "similarity_raw.png", "uncertainty_raw.png", "## Best run", "confusion.png"):
         assert part in readme
     for png in ("curves_random.png", "similarity_raw.png", "uncertainty_raw.png", "confusion.png", "distances.png"):

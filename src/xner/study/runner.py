@@ -27,6 +27,7 @@ from xner.study.config import StudyConfig, load_config, with_runtime
 from xner.study.executors import TaskFn, TaskResult, make_executor
 from xner.study.grid import StudyRun, pretrain_specs, run_specs
 from xner.study.store import Store
+from xner.transfer.target_choice import TargetRow, worst
 
 
 @dataclass
@@ -81,15 +82,34 @@ class _Driver:
         self.failed: list[str] = []
 
     def one(self, fn: TaskFn, arg: Any, title: str) -> dict[str, Any]:
-        """Run a single study-level task (target choice, distances) through the executor."""
-        task = self.progress.add_task(title, total=1) if self.progress else None
-        self.executor.submit("task", fn, arg)
-        (_, result), = self.executor.wait()
-        if self.progress is not None and task is not None:
-            self.progress.advance(task)
-        if not result.ok:
-            raise UserError(f"study step failed: {result.error}")
-        return result.value or {}
+        """Run a single study-level task (distances) through the executor."""
+        return self.each(fn, [arg], title)[0]
+
+    def each(self, fn: TaskFn, args: list[Any], title: str) -> list[dict[str, Any]]:
+        """Run study-level tasks side by side (as many at once as the executor has slots); their
+        values in the order of ``args``. Any failure fails the step."""
+        task = self.progress.add_task(title, total=len(args)) if self.progress else None
+        values: dict[int, dict[str, Any]] = {}
+        queue, inflight = list(range(len(args))), 0
+        while queue or inflight:
+            while queue and inflight < self.executor.slots:
+                index = queue.pop(0)
+                self.executor.submit(str(index), fn, args[index])
+                inflight += 1
+            for key, result in self.executor.wait():
+                inflight -= 1
+                if not result.ok:
+                    self._drain(inflight)
+                    raise UserError(f"study step failed: {result.error}")
+                values[int(key)] = result.value or {}
+                if self.progress is not None and task is not None:
+                    self.progress.advance(task)
+        return [values[i] for i in range(len(args))]
+
+    def _drain(self, inflight: int) -> None:
+        """Wait for the tasks still running, so a failed step leaves no work behind."""
+        while inflight > 0:
+            inflight -= len(self.executor.wait())
 
     def runs(self, specs: list[StudyRun], fn: TaskFn, title: str) -> None:
         todo = [s for s in specs if not self._finished(s)]
@@ -166,8 +186,11 @@ def _target(drv: _Driver, cfg: StudyConfig, ctx: StudyContext, candidates: list[
     key = {"pretrain": spec.id, "candidates": candidates, "finetune": cfg.finetune.model_dump(mode="json")}
     stored = drv.store.artefact("target_choice")
     if stored is None or stored.get("key") != key:
-        value = drv.one(backend.choose_target, (candidates, spec), "target choice")
-        stored = {"key": key, "label_mode": mode, "seed": cfg.seeds[0], **value}
+        # one task a candidate: the fits run side by side, and the worst dev F1 is the target
+        parts = drv.each(backend.choose_target, [([name], spec) for name in candidates], "target choice")
+        rows = [row for part in parts for row in part["rows"]]
+        target = worst([TargetRow(r["domain"], r["train"], r["dev"], r["dev_f1"]) for r in rows]).domain
+        stored = {"key": key, "label_mode": mode, "seed": cfg.seeds[0], "rows": rows, "target": target}
         drv.store.put_artefact("target_choice", stored)
     return str(stored["target"])
 

@@ -82,8 +82,12 @@ def choose_target(pretrained_dir: Path, corpus: Corpus, candidates: Sequence[str
         tagger, _ = fit(Path(pretrained_dir), train, dev, cfg)
         pred = [list(p) for p in tagger.predict(dev)]
         rows.append(TargetRow(name, len(train), len(dev), float(entity_f1([list(s.tags) for s in dev], pred))))
-    worst = min(rows, key=lambda r: (r.dev_f1, r.domain))
-    return TargetChoice(rows, worst.domain)
+    return TargetChoice(rows, worst(rows).domain)
+
+
+def worst(rows: Sequence[TargetRow]) -> TargetRow:
+    """The row with the lowest dev F1 (ties: the first name): the target."""
+    return min(rows, key=lambda r: (r.dev_f1, r.domain))
 
 
 def choose_target_in(pretrained_dir: Path, data_root: Path | None, candidates: Sequence[str] | None = None,
