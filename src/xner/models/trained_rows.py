@@ -4,9 +4,9 @@ A fine-tuning fit on a few hundred sentences meets a few thousand of the word ta
 thousands of rows. Every other row gets a zero gradient at every step, and with no weight decay
 Adam, AdamW and SGD leave such a row exactly as it is (its moments stay zero). Yet a dense
 optimiser still reads and writes the whole table (weights, gradient and two moments) at every
-step, which on a CPU was most of a training step. Training only the reachable rows is the same
-optimisation, done on a table a tenth of the size; they are written back into the full table
-whenever the network leaves training mode and when the fit ends.
+step: about a tenth of a training step on one CPU core (bench/RESULTS.md, the profile). Training
+only the reachable rows is the same optimisation on a much smaller table; they are written back
+into the full table whenever the network leaves training mode and when the fit ends.
 """
 
 from __future__ import annotations
