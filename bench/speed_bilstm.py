@@ -87,15 +87,18 @@ def train_speed(train: list, config: BiLSTMConfig, threads: int, args: argparse.
     torch.set_num_threads(threads)
     tagger = make_tagger(train, config)
     cfg = TrainConfig(batch_size=args.batch_size, threads=threads)
-    with tagger.fitting(cfg):  # the trainer's own set-up: optimiser from the tagger's groups
+    with tagger.fitting(cfg, train):  # the trainer's own set-up: optimiser from the tagger's groups
         optimizer = trainer.make_optimizer(tagger.param_groups(cfg.lr), cfg)
+        device = tagger.device
+        stepper = trainer.Stepper(optimizer, device, tagger.precision, cfg.clip,
+                                  trainer.grad_scaler(device, tagger.precision))
         rng = np.random.default_rng(0)
         order = rng.permutation(len(train))
         warm = [train[i] for i in order[: 3 * args.batch_size]]
-        trainer._run_epoch(tagger, warm, cfg, optimizer, rng, None)
+        trainer._run_epoch(tagger, warm, cfg, stepper, rng, None)
         subset = [train[i] for i in order[: args.max_batches * args.batch_size]]
         start, cpu = time.perf_counter(), time.process_time()
-        loss, seen, _ = trainer._run_epoch(tagger, subset, cfg, optimizer, rng, None)
+        loss, seen, _ = trainer._run_epoch(tagger, subset, cfg, stepper, rng, None)
         seconds = time.perf_counter() - start
     return {"threads": threads, "sentences": seen, "seconds": round(seconds, 3),
             "cpu_seconds": round(time.process_time() - cpu, 3),

@@ -7,39 +7,25 @@ from contextlib import contextmanager
 
 import pytest
 import torch
+from test_bilstm_tagger import SMALL, toy_data
 from torch import nn
 
 from xner.data.corpus import Sentence
 from xner.labels.space import LabelSpace
 from xner.models.base import TrainConfig
-from xner.models.bilstm_crf import BiLSTMConfig, BiLSTMCRFTagger
+from xner.models.bilstm_crf import BiLSTMCRFTagger
 from xner.models.bilstm_net import BiLSTMNet
 from xner.models.trained_rows import TrainedRows
 from xner.training.trainer import fit
 
 torch.set_num_threads(1)
 
-SMALL = BiLSTMConfig(word_dim=16, casing_dim=4, char_dim=8, char_filters=8, hidden=16, dropout=0.1)
-ROWS = [
-    ("John lives in Paris .", "B-per O O B-loc O"),
-    ("Mary Smith works for IBM", "B-per I-per O O B-org"),
-    ("IBM hired John", "B-org O B-per"),
-    ("Paris is big", "B-loc O O"),
-    ("He visited Rome and Paris", "O O B-loc O B-loc"),
-    ("Acme Corp bought Globex", "B-org I-org O B-org"),
-    ("Smith met Mary in Rome", "B-per O B-per O B-loc"),
-    ("Zurich hosts Novartis", "B-loc O B-org"),
-]
 # Adam with a weight decay of 0 (the BiLSTM-CRF's default): rows without a gradient never move.
 CFG = TrainConfig(epochs=8, batch_size=2, lr=0.01, patience=8, unk_replace=0.5, seed=3)
 
 
-def data() -> list[Sentence]:
-    return [Sentence(tuple(t.split()), tuple(g.split()), domain="toy", line=i) for i, (t, g) in enumerate(ROWS)]
-
-
 def tagger_and_split() -> tuple[BiLSTMCRFTagger, list[Sentence], list[Sentence]]:
-    sentences = data()
+    sentences = toy_data()
     tagger = BiLSTMCRFTagger.create(sentences, LabelSpace.from_sentences(sentences), SMALL, seed=1)
     return tagger, sentences[:5], sentences[5:]  # words of the last three never reach training
 
