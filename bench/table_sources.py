@@ -182,23 +182,56 @@ def fit_reuse(results: Path) -> str:
                    "change"], rows)
 
 
-def batch32_random60(results: Path) -> str:
-    """The full study's largest random share at batch 32 (bench/configs/batch32-random60-*.toml):
-    test F1 per seed and over seeds, epochs and seconds per run."""
-    runs = _jsonl(results, "batch32_random60.jsonl")
+def full_study_timed(results: Path) -> str:
+    """configs/full.toml rerun from scratch with today's code (bench/compare_studies.py against the
+    published store): seconds and test F1 per method, published and rerun."""
+    runs = _json(results, "full_study_timed.json")["runs"]
+    methods = sorted({r["method"] for r in runs}, key=lambda m: [r["method"] for r in runs].index(m))
     rows = []
-    for mode in ("raw", "normalised"):
-        items = sorted((r for r in runs if r["config"]["data"]["label_mode"] == mode),
-                       key=lambda r: r["config"]["seed"])
-        if not items:
-            continue
-        f1 = [r["test"]["f1"] for r in items]
-        std = statistics.stdev(f1) if len(f1) > 1 else 0.0
-        rows.append([mode, ", ".join(f"{v:.4f}" for v in f1), f"{statistics.mean(f1):.4f} ± {std:.4f}",
-                     ", ".join(str(r["fit"]["epochs_run"]) for r in items),
-                     f"{statistics.mean(r['seconds'] for r in items):.0f}"])
-    return _table(["label mode", "test F1, seeds 0-2", "test F1 (mean ± std)", "epochs run", "seconds a run (mean)"],
-                  rows)
+    for method in [*methods, "all"]:
+        items = [r for r in runs if method in ("all", r["method"])]
+        new, old = sum(r["seconds"] for r in items), sum(r["old_seconds"] for r in items)
+        gaps = [abs(r["test_f1"] - r["old_test_f1"]) for r in items]
+        rows.append([method, str(len(items)), f"{old:,.0f}", f"{new:,.0f}", f"{100 * (new / old - 1):+.0f} %",
+                     f"{statistics.mean(r['old_test_f1'] for r in items):.4f}",
+                     f"{statistics.mean(r['test_f1'] for r in items):.4f}",
+                     f"{statistics.mean(gaps):.4f}", f"{max(gaps):.4f}"])
+    return _table(["method", "runs", "seconds, published", "seconds, rerun", "change", "test F1, published (mean)",
+                   "test F1, rerun (mean)", "mean abs. difference a run", "largest"], rows)
+
+
+# Probes for a faster study: (what changed, results file, the full study's random share they rerun).
+_FASTER_PROBES = [
+    ("batch 32", "batch32_random60.jsonl", 60.0),
+    ("batch 32, lr 4e-3 (x sqrt 4)", "batch32_sqrtlr_random60.jsonl", 60.0),
+    ("patience 5", "patience5_random60.jsonl", 60.0),
+    ("patience 5", "patience5_baseline.jsonl", 0.0),
+]
+
+
+def faster_study_probes(results: Path) -> str:
+    """Each probe for a faster study (bench/configs/batch32-*.toml, patience5-*.toml) beside the
+    published full-study runs it changes (bench/results/full_study_random_0_60.json, exported from
+    the study's store): test F1 per seed, the change of the mean, epochs run."""
+    published = _json(results, "full_study_random_0_60.json")
+    rows = []
+    for change, name, setting in _FASTER_PROBES:
+        runs = _jsonl(results, name)
+        for mode in ("raw", "normalised"):
+            items = sorted((r for r in runs if r["config"]["data"]["label_mode"] == mode),
+                           key=lambda r: r["config"]["seed"])
+            base = sorted((r for r in published if r["setting"] == setting and r["label_mode"] == mode),
+                          key=lambda r: r["seed"])
+            if not items:
+                continue
+            f1, old = [r["test"]["f1"] for r in items], [r["test_f1"] for r in base]
+            rows.append([f"random {setting:.0f} %", change, mode, ", ".join(f"{v:.4f}" for v in f1),
+                         ", ".join(f"{v:.4f}" for v in old),
+                         f"{statistics.mean(f1) - statistics.mean(old):+.4f}",
+                         ", ".join(str(r["fit"]["epochs_run"]) for r in items),
+                         ", ".join(str(r["epochs_run"]) for r in base)])
+    return _table(["runs", "change", "label mode", "test F1, seeds 0-2", "published (batch 8, patience 10)",
+                   "change of the mean", "epochs run", "published epochs"], rows)
 
 
 def _report_table(path: Path) -> str:
@@ -397,8 +430,9 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "bilstm_speed": bilstm_speed,
     "full_study": full_study,
     "full_study_encoder": full_study_encoder,
+    "full_study_timed": full_study_timed,
     "fit_reuse": fit_reuse,
-    "batch32_random60": batch32_random60,
+    "faster_study_probes": faster_study_probes,
     "full_study_schema0": full_study_schema0,
     "stopping_rule": stopping_rule,
     "profile_run": profile_run,
