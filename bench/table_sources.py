@@ -89,15 +89,17 @@ def bilstm_label_init(results: Path) -> str:
 def bilstm_defaults(results: Path) -> str:
     """BiLSTM-CRF PTF with xner's defaults through bench/run.py, per domain (mean ± std over
     seeds), and how many of its runs give the same test F1 as the earlier script's runs."""
-    runs = _jsonl(results, "quality_bilstm_map.jsonl")
     earlier = {(r["domain"], r["seed"]): r["f1"] for r in _json(results, "quality_bilstm_ptf_map.json")["runs"]}
-    f1 = {(r["config"]["data"]["target"][0], r["config"]["seed"]): 100 * r["test"]["f1"] for r in runs}
-    seeds = sorted({seed for _, seed in f1})
-    per_seed = [statistics.fmean(f1[(d, seed)] for d in DOMAINS) for seed in seeds]
-    cells = [_mean_std([f1[(d, seed)] for seed in seeds]) for d in DOMAINS] + [_mean_std(per_seed)]
-    same = sum(abs(value - earlier.get(key, float("nan"))) < 1e-9 for key, value in f1.items())
-    return _table(["BiLSTM-CRF PTF, defaults", *DOMAINS, "average", "runs equal to the earlier table's"],
-                  [["bench/configs/quality-bilstm-map.toml", *cells, f"{same} of {len(f1)}"]])
+    rows = []
+    for name, when in (("quality_bilstm_map.jsonl", "2026-12-05"), ("quality_bilstm_map_rerun.jsonl", "2026-12-06")):
+        runs = _jsonl(results, name)
+        f1 = {(r["config"]["data"]["target"][0], r["config"]["seed"]): 100 * r["test"]["f1"] for r in runs}
+        seeds = sorted({seed for _, seed in f1})
+        per_seed = [statistics.fmean(f1[(d, seed)] for d in DOMAINS) for seed in seeds]
+        cells = [_mean_std([f1[(d, seed)] for seed in seeds]) for d in DOMAINS] + [_mean_std(per_seed)]
+        same = sum(abs(value - earlier.get(key, float("nan"))) < 1e-9 for key, value in f1.items())
+        rows.append([f"{when}: {name}", *cells, f"{same} of {len(f1)}"])
+    return _table(["BiLSTM-CRF PTF, defaults", *DOMAINS, "average", "runs equal to the earlier table's"], rows)
 
 
 def encoder_defaults(results: Path) -> str:
