@@ -168,18 +168,26 @@ def profile_run(results: Path) -> str:
                    "dev evaluation share"], rows)
 
 
-def fit_reuse(results: Path) -> str:
-    """The full study's runs that reuse fits, rerun (bench/compare_studies.py): identical metrics
-    and durations, per method, against the published study."""
-    runs = _json(results, "fit_reuse.json")["runs"]
+def _per_method(runs: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]], list[str]]]:
+    """bench/compare_studies.py's runs per method (first-seen order), then all of them: (method,
+    its runs, the cells: seconds published, seconds rerun, change)."""
     methods = sorted({r["method"] for r in runs}, key=lambda m: [r["method"] for r in runs].index(m))
-    rows = []
+    out = []
     for method in [*methods, "all"]:
         items = [r for r in runs if method in ("all", r["method"])]
         new, old = sum(r["seconds"] for r in items), sum(r["old_seconds"] for r in items)
+        out.append((method, items, [f"{old:,.0f}", f"{new:,.0f}", f"{100 * (new / old - 1):+.0f} %"]))
+    return out
+
+
+def fit_reuse(results: Path) -> str:
+    """The full study's runs that reuse fits, rerun (bench/compare_studies.py): identical metrics
+    and durations, per method, against the published study."""
+    rows = []
+    for method, items, seconds in _per_method(_json(results, "fit_reuse.json")["runs"]):
         name = {"random": "PTF baseline (random 0 %)", "all": "all"}.get(method, method)
         rows.append([name, str(len(items)), f"{sum(r['identical'] for r in items)} of {len(items)}",
-                     f"{old:,.0f}", f"{new:,.0f}", f"{100 * (new / old - 1):+.0f} %"])
+                     *seconds])
     return _table(["method", "runs", "metrics identical", "seconds, published study", "seconds, rerun",
                    "change"], rows)
 
@@ -187,14 +195,10 @@ def fit_reuse(results: Path) -> str:
 def full_study_timed(results: Path) -> str:
     """configs/full.toml rerun from scratch with today's code (bench/compare_studies.py against the
     published store): seconds and test F1 per method, published and rerun."""
-    runs = _json(results, "full_study_timed.json")["runs"]
-    methods = sorted({r["method"] for r in runs}, key=lambda m: [r["method"] for r in runs].index(m))
     rows = []
-    for method in [*methods, "all"]:
-        items = [r for r in runs if method in ("all", r["method"])]
-        new, old = sum(r["seconds"] for r in items), sum(r["old_seconds"] for r in items)
+    for method, items, seconds in _per_method(_json(results, "full_study_timed.json")["runs"]):
         gaps = [abs(r["test_f1"] - r["old_test_f1"]) for r in items]
-        rows.append([method, str(len(items)), f"{old:,.0f}", f"{new:,.0f}", f"{100 * (new / old - 1):+.0f} %",
+        rows.append([method, str(len(items)), *seconds,
                      f"{statistics.mean(r['old_test_f1'] for r in items):.4f}",
                      f"{statistics.mean(r['test_f1'] for r in items):.4f}",
                      f"{statistics.mean(gaps):.4f}", f"{max(gaps):.4f}"])
