@@ -89,9 +89,7 @@ def train_speed(train: list, config: BiLSTMConfig, threads: int, args: argparse.
     cfg = TrainConfig(batch_size=args.batch_size, threads=threads)
     with tagger.fitting(cfg, train):  # the trainer's own set-up: optimiser from the tagger's groups
         optimizer = trainer.make_optimizer(tagger.param_groups(cfg.lr), cfg)
-        device = tagger.device
-        stepper = trainer.Stepper(optimizer, device, tagger.precision, cfg.clip,
-                                  trainer.grad_scaler(device, tagger.precision))
+        stepper = trainer.Stepper.for_fit(tagger, optimizer, cfg)
         rng = np.random.default_rng(0)
         order = rng.permutation(len(train))
         warm = [train[i] for i in order[: 3 * args.batch_size]]

@@ -34,7 +34,7 @@ class TrainedRows(nn.Module):
         position = torch.zeros(table.num_embeddings, dtype=torch.long, device=device)
         position[rows] = torch.arange(len(rows), device=device)
         self.register_buffer("position", position, persistent=False)
-        self.weight = nn.Parameter(table.weight.detach()[rows].clone())
+        self.weight = nn.Parameter(table.weight.detach()[rows])  # indexing by a tensor copies
 
     def forward(self, ids: Tensor) -> Tensor:
         return F.embedding(self.position[ids], self.weight, padding_idx=0)

@@ -127,6 +127,12 @@ class Stepper:
     def __post_init__(self) -> None:
         self.params = group_params(self.optimizer.param_groups)
 
+    @classmethod
+    def for_fit(cls, tagger: TrainableTagger, optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> Stepper:
+        """The stepper of a fit of ``tagger`` under ``cfg``: its device and precision, ``cfg``'s clip."""
+        device = tagger.device
+        return cls(optimizer, device, tagger.precision, cfg.clip, grad_scaler(device, tagger.precision))
+
     def backward(self, tagger: TrainableTagger, group: Sequence[Any], o_weight: float) -> tuple[float, int]:
         """Add the gradients of ``group`` (batches) as one batch of all their sentences: each
         batch's mean loss is weighted by its share. Returns (sum of loss x sentences, sentences)."""
@@ -244,8 +250,7 @@ def _fit(tagger: TrainableTagger, train: Sequence[Sentence], dev: Sequence[Sente
     optimizer = make_optimizer(tagger.param_groups(cfg.lr), cfg)
     batches = math.ceil(len(train) / cfg.batch_size)
     scheduler = make_scheduler(optimizer, cfg, math.ceil(batches / cfg.accumulate))  # optimiser steps
-    device = tagger.device
-    stepper = Stepper(optimizer, device, tagger.precision, cfg.clip, grad_scaler(device, tagger.precision))
+    stepper = Stepper.for_fit(tagger, optimizer, cfg)
     log = _EpochLogFile(log_path)
     started = time.monotonic()
     deadline = started + cfg.max_seconds if cfg.max_seconds is not None else None
