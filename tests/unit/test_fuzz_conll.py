@@ -58,3 +58,11 @@ def test_the_check_tells_both_outcomes_apart(tmp_path: Path) -> None:
     assert check_outcome(lambda: read_conll(_write(str(tmp_path), bad)), str(tmp_path)) == "error"
     bad = SEEDS["iob2.txt"] + b"caf\xe9\tO\n"
     assert check_outcome(lambda: read_conll(_write(str(tmp_path), bad)), str(tmp_path)) == "error"
+
+
+def test_other_whitespace_around_a_column_is_stripped(tmp_path: Path) -> None:
+    """Found by the fuzz test: a vertical tab (not a space, not a tab) led a token."""
+    for data in (b"\x0bJohn\tB-PER\nvisited\tO\n", b"\x0bJohn B-PER\nvisited\x0c O\n", b"John\x0b\tB-PER\n"):
+        sentences = read_conll(_write(str(tmp_path), data))
+        assert [s.tokens for s in sentences][0][0] == "John", data
+        assert all(tok.strip() == tok for s in sentences for tok in s.tokens)

@@ -108,12 +108,15 @@ def split_fields(line: str, tabs_only: bool = False) -> list[str]:
     """
     if "\t" in line:
         fields = line.split("\t")
-        if " " in line or "" in fields:
-            # Stray spaces around tabs, doubled tabs: strip columns and drop empty ones.
+        if " " in line or "" in fields or not "".join(fields).isprintable():
+            # Stray spaces (or other whitespace, such as a vertical tab) around tabs, doubled tabs:
+            # strip columns and drop empty ones.
             fields = [f for f in (part.strip() for part in fields) if f]
         return fields
     if tabs_only:
         return [line.strip()]
+    if not line.isprintable():  # whitespace other than " " (a vertical tab, say) is not a column's
+        return [f for f in (part.strip() for part in line.split(" ")) if f]
     return [f for f in line.split(" ") if f]
 
 
